@@ -1,0 +1,118 @@
+import type { SourceRecord } from '../contracts/source-record.ts';
+
+/** How records of one partition may overtake each other. */
+export type Ordering = 'key' | 'partition' | 'none';
+
+interface Held {
+  record: SourceRecord;
+  group: string | null;
+  settled: boolean;
+}
+
+/**
+ * The records a partition actor holds, from admission until their offset is committed.
+ *
+ * It answers three questions in O(1) amortised time: may this record start now (no earlier
+ * record of its ordering group is unsettled), which record of a group starts next when one
+ * settles, and which offset may be committed (every held offset before it has settled — a
+ * contiguous prefix, so no commit ever passes a record still in flight).
+ */
+export class PartitionWindow {
+  readonly #ordering: Ordering;
+  readonly #held = new Map<bigint, Held>();
+  // Offsets in admission (= offset) order; the head is the oldest record not yet released.
+  #order: bigint[] = [];
+  #head = 0;
+  readonly #groups = new Map<string, bigint[]>();
+  #nextOffset: bigint | null = null;
+  #unsettled = 0;
+
+  constructor(ordering: Ordering) {
+    this.#ordering = ordering;
+  }
+
+  /** Records admitted and not yet settled (in flight, backing off, or waiting on their key). */
+  get unsettled(): number {
+    return this.#unsettled;
+  }
+
+  /** Offset the next fetched record must have to be new; null before the first one. */
+  get nextOffset(): bigint | null {
+    return this.#nextOffset;
+  }
+
+  /**
+   * Admits a fetched record. Returns 'start' when it may be inferred now, 'wait' when an
+   * earlier record of its group is unsettled, 'duplicate' when it was admitted before
+   * (the consumer refetches from the committed offset after a rebalance).
+   */
+  admit(record: SourceRecord): 'start' | 'wait' | 'duplicate' {
+    if (this.#nextOffset !== null && record.offset < this.#nextOffset) return 'duplicate';
+    this.#nextOffset = record.offset + 1n;
+    const group = this.#groupOf(record);
+    this.#held.set(record.offset, { record, group, settled: false });
+    this.#order.push(record.offset);
+    this.#unsettled++;
+    if (group === null) return 'start';
+
+    const queue = this.#groups.get(group);
+    if (queue) {
+      queue.push(record.offset);
+      return 'wait';
+    }
+    this.#groups.set(group, [record.offset]);
+    return 'start';
+  }
+
+  /** Marks a record settled; returns the record of the same group that may start now. */
+  settle(offset: bigint): SourceRecord | undefined {
+    const held = this.#held.get(offset);
+    if (!held || held.settled) return undefined;
+    held.settled = true;
+    this.#unsettled--;
+    if (held.group === null) return undefined;
+
+    const queue = this.#groups.get(held.group);
+    queue?.shift();
+    const next = queue?.[0];
+    if (next === undefined) {
+      this.#groups.delete(held.group);
+      return undefined;
+    }
+    return this.#held.get(next)?.record;
+  }
+
+  /**
+   * Releases the settled prefix and returns the offset to commit (last settled + 1), or
+   * null when the prefix did not grow.
+   */
+  releaseSettledPrefix(): bigint | null {
+    let commit: bigint | null = null;
+    while (this.#head < this.#order.length) {
+      const offset = this.#order[this.#head] as bigint;
+      if (!this.#held.get(offset)?.settled) break;
+      this.#held.delete(offset);
+      this.#head++;
+      commit = offset + 1n;
+    }
+    // Compact now and then rather than shifting the array on every release.
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head);
+      this.#head = 0;
+    }
+    return commit;
+  }
+
+  /** Records currently unsettled whose group lets them run: those a drain waits for. */
+  heldRecords(): SourceRecord[] {
+    return [...this.#held.values()].filter((h) => !h.settled).map((h) => h.record);
+  }
+
+  #groupOf(record: SourceRecord): string | null {
+    if (this.#ordering === 'none') return null;
+    if (this.#ordering === 'partition') return '';
+    // A record without a key has no ordering obligation towards any other record.
+    if (record.key === undefined || record.key === null) return null;
+    return record.key.toString('latin1');
+  }
+}

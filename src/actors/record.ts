@@ -1,0 +1,241 @@
+import { assign, fromPromise, sendParent, setup } from 'xstate';
+import type { Config } from '../config.ts';
+import { buildDeadLetterRecord, type DeadLetterReason } from '../contracts/dead-letter.ts';
+import type { InferenceOutcome, InferenceResult } from '../contracts/inference.ts';
+import { type DecodeResult, decodeRecord } from '../contracts/input.ts';
+import { buildOutputRecord, type ProducedMessage } from '../contracts/output.ts';
+import type { SourceRecord } from '../contracts/source-record.ts';
+import { type ErrorInfo, errorCodes, toErrorInfo } from '../errors.ts';
+import { events } from '../events.ts';
+import { decideRetry } from '../policy/retry.ts';
+import type { RecordPorts } from './ports.ts';
+
+export interface RecordInput {
+  source: SourceRecord;
+  task: Config['task'];
+  ports: RecordPorts;
+}
+
+export type RecordOutcome = 'emitted' | 'dead-lettered';
+
+export interface RecordContext {
+  source: SourceRecord;
+  decoded: DecodeResult;
+  ports: RecordPorts;
+  attempts: number;
+  result: InferenceResult | null;
+  lastError: ErrorInfo | null;
+  firstFailureAt: number | null;
+  lastFailureAt: number | null;
+  retryDelayMs: number;
+  deadLetterReason: DeadLetterReason | null;
+  outcome: RecordOutcome | null;
+}
+
+type InferDone = { type: 'xstate.done.actor.infer'; output: InferenceOutcome };
+
+/**
+ * One record's life inside a partition actor: infer, back off and retry, then emit the result
+ * or dead-letter the record. It ends by telling its partition actor that it settled.
+ */
+export const recordMachine = setup({
+  types: {
+    input: {} as RecordInput,
+    context: {} as RecordContext,
+  },
+  actors: {
+    infer: fromPromise<InferenceOutcome, { context: RecordContext }>(({ input, signal }) => {
+      const { decoded, ports } = input.context;
+      if (!decoded.ok) throw new Error('a record that failed to decode cannot be inferred');
+      const { eventId, text, deadline, traceparent } = decoded.record;
+      return ports.infer({ eventId, text, deadline, traceparent }, signal);
+    }),
+    produce: fromPromise<void, { ports: RecordPorts; message: ProducedMessage }>(({ input }) =>
+      input.ports.produce(input.message),
+    ),
+  },
+  delays: {
+    retryDelay: ({ context }) => context.retryDelayMs,
+    untilDeadline: ({ context }) => Math.max(0, deadlineOf(context.decoded) - context.ports.now()),
+    produceRetry: ({ context }) => context.ports.produceRetryMs,
+  },
+  guards: {
+    isPoison: ({ context }) => !context.decoded.ok,
+    inferenceSucceeded: ({ event }) => (event as InferDone).output.ok,
+    retryScheduled: ({ context }) => context.deadLetterReason === null,
+  },
+  actions: {
+    countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
+    storeResult: assign({
+      result: ({ event }) => {
+        const output = (event as InferDone).output;
+        return output.ok ? output.result : null;
+      },
+    }),
+    markPoison: assign(({ context }) => {
+      const now = context.ports.now();
+      const error = context.decoded.ok ? null : context.decoded.error;
+      return {
+        lastError: error,
+        firstFailureAt: now,
+        lastFailureAt: now,
+        deadLetterReason: 'poison',
+      };
+    }),
+    recordFailure: assign(({ context, event }) => {
+      const error = failureOf(event);
+      return failureUpdate(context, error);
+    }),
+    recordDeadlinePassed: assign(({ context }) => {
+      const error: ErrorInfo = {
+        code: errorCodes.deadline,
+        message: 'deadline passed while the inference was in flight',
+        retryable: false,
+      };
+      return failureUpdate(context, error);
+    }),
+    markEmitted: assign({ outcome: 'emitted' }),
+    markDeadLettered: assign({ outcome: 'dead-lettered' }),
+    reportSettled: sendParent(({ context }) => ({
+      type: events.recordSettled,
+      offset: context.source.offset,
+      outcome: context.outcome,
+      reason: context.deadLetterReason,
+    })),
+  },
+}).createMachine({
+  id: 'record',
+  context: ({ input }) => ({
+    source: input.source,
+    decoded: decodeRecord(input.source, input.task, input.ports.now()),
+    ports: input.ports,
+    attempts: 0,
+    result: null,
+    lastError: null,
+    firstFailureAt: null,
+    lastFailureAt: null,
+    retryDelayMs: 0,
+    deadLetterReason: null,
+    outcome: null,
+  }),
+  initial: 'admitted',
+  states: {
+    admitted: {
+      always: [
+        { guard: 'isPoison', target: 'deadLettering', actions: 'markPoison' },
+        { target: 'inferring' },
+      ],
+    },
+    inferring: {
+      entry: 'countAttempt',
+      invoke: {
+        id: 'infer',
+        src: 'infer',
+        input: ({ context }) => ({ context }),
+        onDone: [
+          { guard: 'inferenceSucceeded', target: 'emitting', actions: 'storeResult' },
+          { target: 'failed', actions: 'recordFailure' },
+        ],
+        onError: { target: 'failed', actions: 'recordFailure' },
+      },
+      after: { untilDeadline: { target: 'failed', actions: 'recordDeadlinePassed' } },
+    },
+    failed: {
+      always: [{ guard: 'retryScheduled', target: 'backingOff' }, { target: 'deadLettering' }],
+    },
+    backingOff: {
+      after: { retryDelay: { target: 'inferring' } },
+    },
+    emitting: {
+      invoke: {
+        src: 'produce',
+        input: ({ context }) => ({ ports: context.ports, message: outputMessage(context) }),
+        onDone: { target: 'done', actions: 'markEmitted' },
+        onError: { target: 'emitBackoff' },
+      },
+    },
+    emitBackoff: {
+      after: { produceRetry: { target: 'emitting' } },
+    },
+    deadLettering: {
+      invoke: {
+        src: 'produce',
+        input: ({ context }) => ({ ports: context.ports, message: deadLetterMessage(context) }),
+        onDone: { target: 'done', actions: 'markDeadLettered' },
+        onError: { target: 'deadLetterBackoff' },
+      },
+    },
+    deadLetterBackoff: {
+      after: { produceRetry: { target: 'deadLettering' } },
+    },
+    done: {
+      type: 'final',
+      entry: 'reportSettled',
+    },
+  },
+});
+
+function deadlineOf(decoded: DecodeResult): number {
+  return decoded.ok ? decoded.record.deadline : decoded.deadline;
+}
+
+function failureOf(event: unknown): ErrorInfo {
+  const done = event as Partial<InferDone> & { error?: unknown };
+  if (done.output && !done.output.ok) return done.output.error;
+  return toErrorInfo(done.error);
+}
+
+function failureUpdate(context: RecordContext, error: ErrorInfo): Partial<RecordContext> {
+  const { ports } = context;
+  const now = ports.now();
+  const decision = decideRetry(ports.retry, {
+    error,
+    attempts: context.attempts,
+    now,
+    deadline: deadlineOf(context.decoded),
+    random: ports.random(),
+  });
+  return {
+    lastError: error,
+    firstFailureAt: context.firstFailureAt ?? now,
+    lastFailureAt: now,
+    retryDelayMs: decision.action === 'retry' ? decision.delayMs : 0,
+    deadLetterReason: decision.action === 'dead-letter' ? decision.reason : null,
+  };
+}
+
+function outputMessage(context: RecordContext): ProducedMessage {
+  const { decoded, result, ports } = context;
+  if (!decoded.ok || !result) throw new Error('emitting requires a decoded record and a result');
+  return buildOutputRecord(
+    ports.outputTopic,
+    context.source,
+    decoded.record,
+    result,
+    context.attempts,
+    ports.now(),
+  );
+}
+
+function deadLetterMessage(context: RecordContext): ProducedMessage {
+  const { ports } = context;
+  const now = ports.now();
+  return buildDeadLetterRecord(
+    ports.deadLetterTopic,
+    context.source,
+    {
+      reason: context.deadLetterReason ?? 'non-retryable',
+      error: context.lastError ?? {
+        code: errorCodes.internal,
+        message: 'unknown',
+        retryable: false,
+      },
+      attempts: context.attempts,
+      eventId: context.decoded.ok ? context.decoded.record.eventId : context.decoded.eventId,
+      firstFailureAt: context.firstFailureAt ?? now,
+      lastFailureAt: context.lastFailureAt ?? now,
+      modelRevision: ports.modelRevision,
+    },
+    now,
+  );
+}

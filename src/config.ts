@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import * as z from 'zod';
+import { ConfigError } from './errors.ts';
+
+const replicaSchema = z.object({
+  /** Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000. */
+  url: z.url(),
+  /** Concurrent requests the replica serves (its batch slots); worker concurrency. Default 8. */
+  slots: z.int().min(1).max(4096).default(8),
+  /** Model name sent to this replica; defaults to `model.name`. */
+  model: z.string().min(1).optional(),
+  /** Relative share of work, kept for pools of unequal replicas. Default 1. */
+  weight: z.number().positive().default(1),
+});
+
+export const configSchema = z.object({
+  kafka: z
+    .object({
+      /** Bootstrap brokers. Default ['127.0.0.1:9092']. */
+      brokers: z
+        .array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'))
+        .min(1)
+        .default(['127.0.0.1:9092']),
+      /** Client id sent to the broker. Default 'tokenline'. */
+      clientId: z.string().min(1).default('tokenline'),
+      /** Consumer group. Default 'tokenline'. */
+      groupId: z.string().min(1).default('tokenline'),
+      /** Group session timeout. Default 10000 ms. */
+      sessionTimeoutMs: z.int().min(1000).default(10_000),
+      /** Heartbeat interval. Default 1000 ms. */
+      heartbeatIntervalMs: z.int().min(100).default(1_000),
+      /** Time allowed for the broker to answer at start-up. Default 5000 ms. */
+      connectTimeoutMs: z.int().min(100).default(5_000),
+    })
+    .prefault({}),
+  redis: z
+    .object({
+      /** Redis URL. Default redis://127.0.0.1:6379. */
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, 'expected redis://host:port')
+        .default('redis://127.0.0.1:6379'),
+      /** Prefix of BullMQ keys. Default 'tokenline'. */
+      prefix: z.string().min(1).default('tokenline'),
+    })
+    .prefault({}),
+  topics: z
+    .object({
+      /** Input topic. Default 'emails'. */
+      input: z.string().min(1).default('emails'),
+      /** Result topic. Default '<input>.results'. */
+      output: z.string().min(1).optional(),
+      /** Dead-letter topic. Default '<input>.dlq'. */
+      deadLetter: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  task: z
+    .object({
+      /** How to read a record's value: 'json' (an object) or 'text'. Default 'json'. */
+      valueFormat: z.enum(['json', 'text']).default('json'),
+      /** JSON field holding the text to infer on. Default 'text'. */
+      textField: z.string().min(1).default('text'),
+      /** JSON field used as event id when the `event-id` header is absent. Default 'id'. */
+      idField: z.string().min(1).default('id'),
+      /** Values larger than this go to the dead-letter topic as poison. Default 1 MiB. */
+      maxValueBytes: z
+        .int()
+        .min(1)
+        .default(1024 * 1024),
+      /** Deadline for records without a `deadline` header, from their timestamp. Default 60 s. */
+      defaultTtlMs: z.int().min(1).default(60_000),
+    })
+    .prefault({}),
+  model: z
+    .object({
+      /** Model name sent to the replicas. Default 'spam-nb'. */
+      name: z.string().min(1).default('spam-nb'),
+      /** Model revision; 'auto' asks the first replica's /v1/models. Default 'auto'. */
+      revision: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only')
+        .default('auto'),
+      /** Replica API: vLLM's 'classify' or OpenAI 'chat' completions. Default 'classify'. */
+      api: z.enum(['classify', 'chat']).default('classify'),
+      /** Chat prompt; `{{text}}` is replaced with the record's text. */
+      promptTemplate: z.string().default('Classify this email as spam or ham.\n\n{{text}}'),
+    })
+    .prefault({}),
+  /** Replica pool. Default one built-in replica on 127.0.0.1:8000. */
+  replicas: z
+    .array(replicaSchema)
+    .min(1)
+    .default([{ url: 'http://127.0.0.1:8000', slots: 8, weight: 1 }]),
+  partition: z
+    .object({
+      /** Ordering inside a partition: 'key', 'partition' or 'none'. Default 'key'. */
+      ordering: z.enum(['key', 'partition', 'none']).default('key'),
+      /** Records a partition actor holds at once (in flight or waiting on their key). Default 256. */
+      window: z.int().min(1).max(100_000).default(256),
+      /** Commit at the latest after this long. Default 200 ms. */
+      commitIntervalMs: z.int().min(1).default(200),
+      /** Commit early once this many records completed. Default 500. */
+      commitBatch: z.int().min(1).default(500),
+      /** Time revocation or shutdown waits for in-flight records. Default 10000 ms. */
+      drainTimeoutMs: z.int().min(0).default(10_000),
+    })
+    .prefault({}),
+  retry: z
+    .object({
+      /** Attempts per record, the first included. Default 5. */
+      maxAttempts: z.int().min(1).max(100).default(5),
+      /** First backoff ceiling. Default 100 ms. */
+      baseDelayMs: z.int().min(0).default(100),
+      /** Largest backoff. Default 10000 ms. */
+      maxDelayMs: z.int().min(0).default(10_000),
+    })
+    .prefault({}),
+  queue: z
+    .object({
+      /** BullMQ queue name. Default 'inference'. */
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]+$/)
+        .default('inference'),
+      /** Queue depth above which partitions stop fetching. Default 2000. */
+      highWater: z.int().min(1).default(2_000),
+      /** Queue depth below which they fetch again. Default 1000. */
+      lowWater: z.int().min(0).default(1_000),
+      /** Finished jobs kept for redeliveries, by age. Default 3600 s. */
+      retainSeconds: z.int().min(1).default(3_600),
+      /** Finished jobs kept for redeliveries, by count. Default 100000. */
+      retainCount: z.int().min(1).default(100_000),
+    })
+    .prefault({}),
+  supervisor: z
+    .object({
+      /** Restarts allowed per partition actor inside the window. Default 5. */
+      restartBudget: z.int().min(0).default(5),
+      /** Window of the restart budget. Default 60000 ms. */
+      restartWindowMs: z.int().min(1).default(60_000),
+    })
+    .prefault({}),
+  http: z
+    .object({
+      /** Listen address. Default 127.0.0.1. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Listen port; 0 picks a free one. Default 8080. */
+      port: z.int().min(0).max(65_535).default(8080),
+      /** Bearer token for controls; controls are disabled without one. */
+      token: z.string().min(16).optional(),
+    })
+    .prefault({}),
+  workers: z
+    .object({
+      /** Run the replica workers inside the service. Default true. */
+      inProcess: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+type Parsed = z.output<typeof configSchema>;
+export type Config = Parsed & { topics: Parsed['topics'] & { output: string; deadLetter: string } };
+export type ReplicaConfig = Config['replicas'][number];
+
+/** Validates a configuration object; the first problem stops start-up, naming its field. */
+export function parseConfig(input: unknown): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.length ? issue.path.join('.') : '(root)';
+    throw new ConfigError(field, issue?.message ?? 'invalid');
+  }
+  const config = result.data;
+  if (config.queue.lowWater >= config.queue.highWater) {
+    throw new ConfigError('queue.lowWater', 'must be below queue.highWater');
+  }
+  if (config.retry.baseDelayMs > config.retry.maxDelayMs) {
+    throw new ConfigError('retry.baseDelayMs', 'must not exceed retry.maxDelayMs');
+  }
+  const topics = {
+    ...config.topics,
+    output: config.topics.output ?? `${config.topics.input}.results`,
+    deadLetter: config.topics.deadLetter ?? `${config.topics.input}.dlq`,
+  };
+  return { ...config, topics };
+}
+
+const envOverrides: Array<[string, string[], (v: string) => unknown]> = [
+  ['TOKENLINE_KAFKA_BROKERS', ['kafka', 'brokers'], (v) => v.split(',').map((b) => b.trim())],
+  ['TOKENLINE_GROUP_ID', ['kafka', 'groupId'], (v) => v],
+  ['TOKENLINE_REDIS_URL', ['redis', 'url'], (v) => v],
+  ['TOKENLINE_INPUT_TOPIC', ['topics', 'input'], (v) => v],
+  ['TOKENLINE_HTTP_PORT', ['http', 'port'], (v) => Number(v)],
+  ['TOKENLINE_HTTP_TOKEN', ['http', 'token'], (v) => v],
+];
+
+/**
+ * Reads the configuration: the JSON file named by TOKENLINE_CONFIG (if any), then the
+ * TOKENLINE_* environment variables on top, then defaults for everything left out.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const base = env.TOKENLINE_CONFIG ? readJsonFile(env.TOKENLINE_CONFIG) : {};
+  for (const [name, path, convert] of envOverrides) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(base, path, convert(value));
+  }
+  return parseConfig(base);
+}
+
+function readJsonFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('TOKENLINE_CONFIG', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      return value as Record<string, unknown>;
+    }
+  } catch (error) {
+    throw new ConfigError('TOKENLINE_CONFIG', `${path} is not JSON: ${(error as Error).message}`);
+  }
+  throw new ConfigError('TOKENLINE_CONFIG', `${path} must hold a JSON object`);
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    if (!next || typeof next !== 'object') node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  const last = path[path.length - 1];
+  if (last) node[last] = value;
+}

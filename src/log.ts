@@ -1,0 +1,40 @@
+import pino from 'pino';
+
+/** Components that log; each logger carries one of these as its `component` field. */
+export type Component =
+  | 'service'
+  | 'supervisor'
+  | 'partition'
+  | 'inference'
+  | 'worker'
+  | 'kafka'
+  | 'http'
+  | 'replica';
+
+export type Logger = pino.Logger;
+
+// Record payloads never reach the log by default: every field that could hold one is redacted.
+const redactedPaths = [
+  'value',
+  'key',
+  'text',
+  'payload',
+  '*.value',
+  '*.key',
+  '*.text',
+  '*.payload',
+];
+
+const root = pino({
+  level: process.env.TOKENLINE_LOG_LEVEL ?? 'info',
+  base: undefined,
+  redact: { paths: redactedPaths, censor: '[redacted]' },
+});
+
+export function logger(component: Component): Logger {
+  return root.child({ component });
+}
+
+export function setLogLevel(level: string): void {
+  root.level = level;
+}

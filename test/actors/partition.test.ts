@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { type PartitionOptions, partitionMachine } from '../../src/actors/partition.ts';
+import { parseConfig } from '../../src/config.ts';
+import { errorCodes } from '../../src/errors.ts';
+import { fakePorts, headerOf, settle, sourceRecord, success } from '../support/machine-ports.ts';
+
+const task = parseConfig({}).task;
+
+function start(options: Partial<PartitionOptions> = {}) {
+  const clock = new SimulatedClock();
+  const ports = fakePorts(() => clock.now());
+  const actor = createActor(partitionMachine, {
+    clock,
+    input: {
+      topic: 'in',
+      partition: 0,
+      task,
+      ports,
+      options: {
+        ordering: 'key',
+        window: 8,
+        commitIntervalMs: 100,
+        commitBatch: 1_000,
+        drainTimeoutMs: 1_000,
+        ...options,
+      },
+    },
+  });
+  actor.start();
+  return { actor, clock, ports };
+}
+
+const email = (text: string) => ({ text });
+
+describe('partition machine', () => {
+  it('emits each record and commits the offset after the last one on the commit interval', async () => {
+    const { actor, clock, ports } = start();
+    actor.send({
+      type: 'records.fetched',
+      records: [0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('hello'))),
+    });
+    await settle();
+    expect(ports.calls).toHaveLength(3);
+    for (const call of ports.calls) call.answer.resolve(success());
+    await settle();
+    expect(ports.produced.map((m) => m.topic)).toEqual(['out', 'out', 'out']);
+    expect(ports.commits).toHaveLength(0);
+
+    clock.increment(100);
+    await settle();
+    expect(ports.commits.map((c) => c.offset)).toEqual([3n]);
+    expect(actor.getSnapshot().context.committedOffset).toBe(3n);
+  });
+
+  it('never commits past a record that is still in flight', async () => {
+    const { actor, clock, ports } = start();
+    actor.send({
+      type: 'records.fetched',
+      records: [0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('x'))),
+    });
+    await settle();
+    ports.calls[1]?.answer.resolve(success());
+    ports.calls[2]?.answer.resolve(success());
+    await settle();
+    clock.increment(500);
+    await settle();
+    expect(ports.commits).toHaveLength(0);
+
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    clock.increment(100);
+    await settle();
+    expect(ports.commits.map((c) => c.offset)).toEqual([3n]);
+  });
+
+  it('runs records with the same key one after another, in offset order', async () => {
+    const { actor, ports } = start();
+    actor.send({
+      type: 'records.fetched',
+      records: [
+        sourceRecord(0, 'a', email('1')),
+        sourceRecord(1, 'a', email('2')),
+        sourceRecord(2, 'b', email('3')),
+      ],
+    });
+    await settle();
+    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e0', 'e2']);
+
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e0', 'e2', 'e1']);
+  });
+
+  it('retries a retryable failure after a backoff and counts the attempts', async () => {
+    const { actor, clock, ports } = start();
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    await settle();
+    ports.calls[0]?.answer.resolve({
+      ok: false,
+      error: { code: errorCodes.replica, message: '503', retryable: true },
+    });
+    await settle();
+    expect(ports.calls).toHaveLength(1);
+
+    // Full jitter with random() = 0.5 and a 100 ms base: the first backoff is 50 ms.
+    clock.increment(50);
+    await settle();
+    expect(ports.calls).toHaveLength(2);
+    ports.calls[1]?.answer.resolve(success());
+    await settle();
+    const value = JSON.parse(ports.produced[0]?.value?.toString() ?? '{}');
+    expect(value.attempts).toBe(2);
+  });
+
+  it('dead-letters a poison record at once, with its reason, and keeps committing', async () => {
+    const { actor, clock, ports } = start();
+    actor.send({
+      type: 'records.fetched',
+      records: [sourceRecord(0, 'a', '{not json'), sourceRecord(1, 'b', email('fine'))],
+    });
+    await settle();
+    expect(ports.calls).toHaveLength(1);
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    clock.increment(100);
+    await settle();
+
+    const dead = ports.produced.find((m) => m.topic === 'in.dlq');
+    expect(dead?.value?.toString()).toBe('{not json');
+    expect(dead && headerOf(dead, 'tl-dlq-reason')).toBe('poison');
+    expect(dead && headerOf(dead, 'event-id')).toBe('e0');
+    expect(ports.commits.map((c) => c.offset)).toEqual([2n]);
+  });
+
+  it('dead-letters with reason retries-exhausted after the last attempt', async () => {
+    const { actor, clock, ports } = start();
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await settle();
+      ports.calls[attempt]?.answer.resolve({
+        ok: false,
+        error: { code: errorCodes.timeout, message: 'slow', retryable: true },
+      });
+      await settle();
+      clock.increment(1_000);
+    }
+    await settle();
+    expect(ports.calls).toHaveLength(3);
+    const dead = ports.produced[0];
+    expect(dead && headerOf(dead, 'tl-dlq-reason')).toBe('retries-exhausted');
+    expect(dead && headerOf(dead, 'tl-attempts')).toBe('3');
+  });
+
+  it('ignores records fetched again after a rebalance', async () => {
+    const { actor, ports } = start();
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    await settle();
+    expect(ports.calls).toHaveLength(1);
+    expect(actor.getSnapshot().context.stats.duplicates).toBe(1);
+  });
+
+  it('pauses intake when the window is full and resumes below half of it', async () => {
+    const { actor, ports } = start({ window: 4 });
+    actor.send({
+      type: 'records.fetched',
+      records: [0, 1, 2, 3].map((o) => sourceRecord(o, `k${o}`, email('x'))),
+    });
+    await settle();
+    expect(actor.getSnapshot().matches({ running: { intake: 'paused' } })).toBe(true);
+    ports.calls[0]?.answer.resolve(success());
+    ports.calls[1]?.answer.resolve(success());
+    await settle();
+    expect(actor.getSnapshot().matches({ running: { intake: 'paused' } })).toBe(true);
+    ports.calls[2]?.answer.resolve(success());
+    await settle();
+    expect(actor.getSnapshot().matches({ running: { intake: 'fetching' } })).toBe(true);
+  });
+
+  it('drains on revocation: waits for in-flight records, commits, then stops', async () => {
+    const { actor, ports } = start();
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    await settle();
+    actor.send({ type: 'partition.drain' });
+    actor.send({ type: 'records.fetched', records: [sourceRecord(1, 'b', email('y'))] });
+    await settle();
+    expect(ports.calls).toHaveLength(1);
+    expect(actor.getSnapshot().value).toBe('draining');
+
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('abandons in-flight records after the drain timeout and commits only what completed', async () => {
+    const { actor, clock, ports } = start();
+    actor.send({
+      type: 'records.fetched',
+      records: [sourceRecord(0, 'a', email('x')), sourceRecord(1, 'b', email('y'))],
+    });
+    await settle();
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    actor.send({ type: 'partition.drain' });
+    clock.increment(1_000);
+    await settle();
+    expect(ports.calls[1]?.signal.aborted).toBe(true);
+    expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+});

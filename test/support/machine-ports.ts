@@ -1,0 +1,101 @@
+import type { CommitRequest, PartitionPorts } from '../../src/actors/ports.ts';
+import type { InferenceOutcome, InferenceRequest } from '../../src/contracts/inference.ts';
+import type { ProducedMessage } from '../../src/contracts/output.ts';
+import type { SourceRecord } from '../../src/contracts/source-record.ts';
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Ports whose inference answers are handed out by the test, one deferred per call. */
+export interface FakePorts extends PartitionPorts {
+  calls: Array<{
+    request: InferenceRequest;
+    answer: Deferred<InferenceOutcome>;
+    signal: AbortSignal;
+  }>;
+  produced: ProducedMessage[];
+  commits: CommitRequest[];
+}
+
+export function fakePorts(now: () => number): FakePorts {
+  const ports: FakePorts = {
+    calls: [],
+    produced: [],
+    commits: [],
+    infer(request, signal) {
+      const answer = deferred<InferenceOutcome>();
+      ports.calls.push({ request, answer, signal });
+      return answer.promise;
+    },
+    async produce(message) {
+      ports.produced.push(message);
+    },
+    async commit(request) {
+      ports.commits.push(request);
+    },
+    now,
+    random: () => 0.5,
+    retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+    outputTopic: 'out',
+    deadLetterTopic: 'in.dlq',
+    modelRevision: 'rev-test',
+    maxValueBytes: 1_000,
+    produceRetryMs: 500,
+  };
+  return ports;
+}
+
+export function success(label = 'spam'): InferenceOutcome {
+  return {
+    ok: true,
+    result: {
+      output: { label },
+      model: 'spam-nb',
+      revision: 'rev-test',
+      usage: { promptTokens: 3, completionTokens: 0 },
+      queueMs: 1,
+      serviceMs: 2,
+      replica: 'r0',
+    },
+  };
+}
+
+export function sourceRecord(
+  offset: number,
+  key: string | undefined,
+  value: unknown,
+): SourceRecord {
+  const bytes = typeof value === 'string' ? Buffer.from(value) : Buffer.from(JSON.stringify(value));
+  return {
+    topic: 'in',
+    partition: 0,
+    offset: BigInt(offset),
+    timestamp: 0n,
+    leaderEpoch: 0,
+    key: key === undefined ? undefined : Buffer.from(key),
+    value: bytes,
+    headers: new Map([[Buffer.from('event-id'), Buffer.from(`e${offset}`)]]),
+  };
+}
+
+/** Lets promise callbacks (and the transitions they trigger) run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+export function headerOf(message: ProducedMessage, name: string): string | undefined {
+  const headers = message.headers;
+  if (!(headers instanceof Map)) return undefined;
+  for (const [key, value] of headers) if (key.toString() === name) return value.toString();
+  return undefined;
+}
