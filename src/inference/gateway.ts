@@ -1,0 +1,181 @@
+import { type ConnectionOptions, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { InferenceOutcome, InferenceRequest } from '../contracts/inference.ts';
+import { errorCodes } from '../errors.ts';
+import { logger } from '../log.ts';
+import { type InferenceJobData, type InferenceJobResult, jobName } from './job.ts';
+import { jobIdFor } from './job-id.ts';
+
+export interface GatewayOptions {
+  connection: ConnectionOptions;
+  /** A plain client for the few direct reads the gateway makes. */
+  redis: Redis;
+  prefix: string;
+  queueName: string;
+  revision: string;
+  /** Finished jobs kept (seconds, count), so that a redelivered record reuses its result. */
+  retainSeconds: number;
+  retainCount: number;
+  /** Enqueues issued within this window go to Redis in one round trip. Default 2 ms. */
+  batchWindowMs?: number;
+}
+
+interface Waiter {
+  resolve(outcome: InferenceOutcome): void;
+}
+
+interface Pending {
+  jobId: string;
+  data: InferenceJobData;
+}
+
+const log = logger('inference');
+
+/**
+ * The partition actors' side of the BullMQ buffer: enqueues one job per record attempt and
+ * resolves when a worker finished it. Jobs are keyed by event id and model revision, so a
+ * record seen again joins a running job or reuses a finished one instead of calling the model
+ * a second time.
+ */
+export class InferenceGateway {
+  readonly #options: GatewayOptions;
+  readonly #queue: Queue<InferenceJobData, InferenceJobResult>;
+  readonly #events: QueueEvents;
+  readonly #waiters = new Map<string, Waiter[]>();
+  #pending: Pending[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(options: GatewayOptions) {
+    this.#options = options;
+    const common = { connection: options.connection, prefix: options.prefix };
+    this.#queue = new Queue(options.queueName, common);
+    this.#events = new QueueEvents(options.queueName, common);
+    this.#events.on('completed', ({ jobId, returnvalue }) => {
+      this.#finish(jobId, parseResult(returnvalue));
+    });
+    this.#events.on('failed', ({ jobId, failedReason }) => {
+      const error = { code: errorCodes.internal, message: failedReason, retryable: true };
+      this.#finish(jobId, { ok: false, error });
+    });
+  }
+
+  get queue(): Queue<InferenceJobData, InferenceJobResult> {
+    return this.#queue;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.#queue.waitUntilReady(), this.#events.waitUntilReady()]);
+  }
+
+  infer(request: InferenceRequest, signal: AbortSignal): Promise<InferenceOutcome> {
+    const jobId = jobIdFor(request.eventId, this.#options.revision);
+    return new Promise<InferenceOutcome>((resolve) => {
+      const waiter: Waiter = { resolve };
+      const list = this.#waiters.get(jobId);
+      if (list) list.push(waiter);
+      else this.#waiters.set(jobId, [waiter]);
+      signal.addEventListener('abort', () => this.#abandon(jobId, waiter), { once: true });
+
+      this.#pending.push({ jobId, data: { ...request, revision: this.#options.revision } });
+      this.#flushTimer ??= setTimeout(() => void this.#flush(), this.#options.batchWindowMs ?? 2);
+    });
+  }
+
+  /** Jobs waiting for a worker; the backpressure signal of the inference buffer. */
+  async depth(): Promise<number> {
+    return this.#queue.getWaitingCount();
+  }
+
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    await Promise.all([this.#events.close(), this.#queue.close()]);
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushTimer = null;
+    const batch = this.#pending.filter((p) => this.#waiters.has(p.jobId));
+    this.#pending = [];
+    if (batch.length === 0) return;
+    const { retainSeconds, retainCount } = this.#options;
+    try {
+      await this.#queue.addBulk(
+        batch.map(({ jobId, data }) => ({
+          name: jobName,
+          data,
+          opts: {
+            jobId,
+            attempts: 1,
+            removeOnComplete: { age: retainSeconds, count: retainCount },
+            removeOnFail: true,
+          },
+        })),
+      );
+      // An id that already existed was not added again: when that job already finished, no
+      // event will come, so read its stored result now.
+      await this.#resolveFinished(batch.map((p) => p.jobId));
+    } catch (error) {
+      log.warn({ err: error }, 'enqueueing inference jobs failed');
+      const failure = {
+        code: errorCodes.connection,
+        message: 'Redis unavailable',
+        retryable: true,
+      };
+      for (const { jobId } of batch) this.#finish(jobId, { ok: false, error: failure });
+    }
+  }
+
+  async #resolveFinished(jobIds: string[]): Promise<void> {
+    const pipeline = this.#options.redis.pipeline();
+    const base = `${this.#options.prefix}:${this.#options.queueName}:`;
+    for (const id of jobIds) pipeline.hmget(`${base}${id}`, 'finishedOn', 'returnvalue');
+    const replies = (await pipeline.exec()) ?? [];
+    replies.forEach(([error, reply], index) => {
+      const [finishedOn, returnvalue] = (reply as Array<string | null>) ?? [];
+      const jobId = jobIds[index];
+      if (error || !finishedOn || !returnvalue || jobId === undefined) return;
+      this.#finish(jobId, parseResult(returnvalue));
+    });
+  }
+
+  #finish(jobId: string, outcome: InferenceOutcome): void {
+    const waiters = this.#waiters.get(jobId);
+    if (!waiters) return;
+    this.#waiters.delete(jobId);
+    // A failed attempt must not be served to the retry as a stored result: drop the job first.
+    const ready = outcome.ok ? Promise.resolve() : this.#queue.remove(jobId).then(() => undefined);
+    ready
+      .catch(() => undefined)
+      .finally(() => {
+        for (const waiter of waiters) waiter.resolve(outcome);
+      });
+  }
+
+  #abandon(jobId: string, waiter: Waiter): void {
+    const list = this.#waiters.get(jobId);
+    if (!list) return;
+    const rest = list.filter((w) => w !== waiter);
+    if (rest.length > 0) this.#waiters.set(jobId, rest);
+    else this.#waiters.delete(jobId);
+  }
+}
+
+function parseResult(value: unknown): InferenceOutcome {
+  const parsed = typeof value === 'string' ? safeParse(value) : value;
+  if (parsed && typeof parsed === 'object' && 'ok' in parsed) return parsed as InferenceOutcome;
+  return {
+    ok: false,
+    error: { code: errorCodes.badResponse, message: 'job result unreadable', retryable: false },
+  };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../src/config.ts';
+import { ConfigError } from '../src/errors.ts';
+
+describe('configuration', () => {
+  it('fills every default from an empty object', () => {
+    const config = parseConfig({});
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.topics.deadLetter).toBe('emails.dlq');
+    expect(config.partition.ordering).toBe('key');
+  });
+
+  it('stops with a message naming the field that is wrong', () => {
+    expect(() => parseConfig({ partition: { window: 0 } })).toThrow(/partition\.window/);
+    expect(() => parseConfig({ replicas: [{ url: 'nope' }] })).toThrow(/replicas\.0\.url/);
+    expect(() => parseConfig({ queue: { highWater: 10, lowWater: 20 } })).toThrow(
+      /queue\.lowWater/,
+    );
+    expect(() => parseConfig({ kafka: { brokers: ['localhost'] } })).toThrow(ConfigError);
+  });
+
+  it('reads TOKENLINE_* variables over the defaults', () => {
+    const config = loadConfig({
+      TOKENLINE_KAFKA_BROKERS: '10.0.0.1:9092, 10.0.0.2:9092',
+      TOKENLINE_INPUT_TOPIC: 'tickets',
+      TOKENLINE_HTTP_PORT: '9999',
+    });
+    expect(config.kafka.brokers).toEqual(['10.0.0.1:9092', '10.0.0.2:9092']);
+    expect(config.topics.input).toBe('tickets');
+    expect(config.topics.output).toBe('tickets.results');
+    expect(config.http.port).toBe(9999);
+  });
+
+  it('names TOKENLINE_CONFIG when the file cannot be read', () => {
+    expect(() => loadConfig({ TOKENLINE_CONFIG: '/nonexistent/tokenline.json' })).toThrow(
+      /TOKENLINE_CONFIG/,
+    );
+  });
+});
