@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { PartitionWindow } from '../../src/actors/partition-window.ts';
+import { sourceRecord } from '../support/machine-ports.ts';
+
+const rec = (offset: number, key?: string) => sourceRecord(offset, key, { text: 'x' });
+
+describe('partition window', () => {
+  it('lets records of different keys start together and holds back a repeated key', () => {
+    const window = new PartitionWindow('key');
+    expect(window.admit(rec(0, 'a'))).toBe('start');
+    expect(window.admit(rec(1, 'b'))).toBe('start');
+    expect(window.admit(rec(2, 'a'))).toBe('wait');
+    expect(window.settle(0n)?.offset).toBe(2n);
+  });
+
+  it('treats records without a key as free of ordering', () => {
+    const window = new PartitionWindow('key');
+    expect(window.admit(rec(0))).toBe('start');
+    expect(window.admit(rec(1))).toBe('start');
+  });
+
+  it('runs a whole partition one record at a time in partition ordering', () => {
+    const window = new PartitionWindow('partition');
+    expect(window.admit(rec(0, 'a'))).toBe('start');
+    expect(window.admit(rec(1, 'b'))).toBe('wait');
+    expect(window.settle(0n)?.offset).toBe(1n);
+  });
+
+  it('releases only the contiguous settled prefix, across offset gaps', () => {
+    const window = new PartitionWindow('none');
+    for (const offset of [3, 4, 7, 8]) window.admit(rec(offset));
+    window.settle(4n);
+    window.settle(7n);
+    expect(window.releaseSettledPrefix()).toBeNull();
+    window.settle(3n);
+    expect(window.releaseSettledPrefix()).toBe(8n);
+    window.settle(8n);
+    expect(window.releaseSettledPrefix()).toBe(9n);
+    expect(window.unsettled).toBe(0);
+  });
+
+  it('reports records fetched again as duplicates', () => {
+    const window = new PartitionWindow('key');
+    window.admit(rec(5, 'a'));
+    expect(window.admit(rec(5, 'a'))).toBe('duplicate');
+    expect(window.admit(rec(4, 'a'))).toBe('duplicate');
+    expect(window.admit(rec(6, 'a'))).toBe('wait');
+  });
+});
