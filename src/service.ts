@@ -104,7 +104,8 @@ export class Service {
     await this.#intake?.close().catch(() => undefined);
     await this.#consumer?.close(true).catch(() => undefined);
     await this.#producer?.close().catch(() => undefined);
-    await this.#workers?.close().catch(() => undefined);
+    // In-flight records were drained or abandoned above; nothing left is worth waiting for.
+    await this.#workers?.close(true).catch(() => undefined);
     await this.#gateway?.close().catch(() => undefined);
     this.#redis?.disconnect();
     supervisor?.stop();

@@ -21,6 +21,18 @@ export async function recreateTopics(admin: Admin, specs: TopicSpec[]): Promise<
       admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: 1 }),
     );
   }
+  await waitForTopics(
+    admin,
+    specs.map((s) => s.name),
+  );
+}
+
+/** Waits until the broker lists every topic: creation is acknowledged before metadata spreads. */
+export async function waitForTopics(admin: Admin, names: string[]): Promise<void> {
+  await waitUntil(async () => {
+    const now = await admin.listTopics();
+    return names.every((name) => now.includes(name));
+  }, 30_000);
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

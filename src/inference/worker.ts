@@ -40,8 +40,12 @@ export class WorkerPool {
     await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.#workers.map((w) => w.close()));
+  /**
+   * Stops taking jobs. `force` leaves running jobs behind: their locks expire and BullMQ's
+   * stalled-job check hands them to another worker.
+   */
+  async close(force = false): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.close(force)));
   }
 }
 
