@@ -29,6 +29,11 @@ export const configSchema = z.object({
       sessionTimeoutMs: z.int().min(1000).default(10_000),
       /** Heartbeat interval. Default 1000 ms. */
       heartbeatIntervalMs: z.int().min(100).default(1_000),
+      /**
+       * Largest record the output and dead-letter topics accept (the broker's
+       * message.max.bytes). Default 1000000.
+       */
+      maxMessageBytes: z.int().min(1024).default(1_000_000),
       /** Time allowed for the broker to answer at start-up. Default 5000 ms. */
       connectTimeoutMs: z.int().min(100).default(5_000),
     })
@@ -113,6 +118,10 @@ export const configSchema = z.object({
       baseDelayMs: z.int().min(0).default(100),
       /** Largest backoff. Default 10000 ms. */
       maxDelayMs: z.int().min(0).default(10_000),
+      /** Retries allowed per first attempt across the replica pool. Default 0.2. */
+      budgetRatio: z.number().min(0).max(10).default(0.2),
+      /** Retries allowed per second whatever the traffic. Default 10. */
+      budgetMinPerSecond: z.number().min(0).default(10),
     })
     .prefault({}),
   queue: z

@@ -14,6 +14,7 @@
  * - TL_DEADLINE      the record's deadline passed before it could be completed
  * - TL_BAD_RESPONSE  the replica answered 2xx with a body we cannot read
  * - TL_PRODUCE       writing to the output or dead-letter topic failed
+ * - TL_TOO_LARGE     a result or dead letter is larger than the topic accepts
  * - TL_COMMIT        committing offsets failed
  * - TL_INTERNAL      a bug or an unexpected failure
  */
@@ -29,6 +30,7 @@ export const errorCodes = {
   deadline: 'TL_DEADLINE',
   badResponse: 'TL_BAD_RESPONSE',
   produce: 'TL_PRODUCE',
+  tooLarge: 'TL_TOO_LARGE',
   commit: 'TL_COMMIT',
   internal: 'TL_INTERNAL',
 } as const;

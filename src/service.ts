@@ -17,6 +17,7 @@ import {
 import { Intake } from './kafka/intake.ts';
 import { OutputSink } from './kafka/output-sink.ts';
 import { logger } from './log.ts';
+import { RetryBudget } from './policy/retry-budget.ts';
 import { connectRedis } from './redis.ts';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
@@ -79,7 +80,8 @@ export class Service {
 
     this.#producer = createProducer(config.kafka);
     this.#consumer = createConsumer(config.kafka);
-    const ports = this.#ports(new OutputSink(this.#producer));
+    const sink = new OutputSink(this.#producer, { maxMessageBytes: config.kafka.maxMessageBytes });
+    const ports = this.#ports(sink);
     this.#supervisor = createActor(supervisorMachine, {
       input: { partitionInput: (tp) => this.#partitionInput(tp, ports) },
     });
@@ -158,6 +160,10 @@ export class Service {
       now: Date.now,
       random: Math.random,
       retry: config.retry,
+      retryBudget: new RetryBudget({
+        ratio: config.retry.budgetRatio,
+        minPerSecond: config.retry.budgetMinPerSecond,
+      }),
       outputTopic: config.topics.output,
       deadLetterTopic: config.topics.deadLetter,
       modelRevision: this.revision,

@@ -14,6 +14,8 @@ export interface RecordPorts {
   now(): number;
   random(): number;
   retry: RetryPolicy;
+  /** Shared by every record of the replica pool; see RetryBudget. */
+  retryBudget: { recordAttempt(): void; tryRetry(): boolean };
   outputTopic: string;
   deadLetterTopic: string;
   modelRevision: string;

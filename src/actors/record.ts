@@ -29,6 +29,8 @@ export interface RecordContext {
   lastFailureAt: number | null;
   retryDelayMs: number;
   deadLetterReason: DeadLetterReason | null;
+  /** Set when the dead letter itself was too large: it is sent again without the value. */
+  dropValue: boolean;
   outcome: RecordOutcome | null;
 }
 
@@ -61,11 +63,21 @@ export const recordMachine = setup({
   },
   guards: {
     isPoison: ({ context }) => !context.decoded.ok,
+    deadlinePassed: ({ context }) => deadlineOf(context.decoded) <= context.ports.now(),
+    outputRejected: ({ event }) => errorCodeOf(event) === errorCodes.tooLarge,
+    // Only once: a dead letter still too large without its value keeps retrying instead.
+    deadLetterRejected: ({ context, event }) =>
+      !context.dropValue && errorCodeOf(event) === errorCodes.tooLarge,
     inferenceSucceeded: ({ event }) => (event as InferDone).output.ok,
     retryScheduled: ({ context }) => context.deadLetterReason === null,
   },
   actions: {
-    countAttempt: assign({ attempts: ({ context }) => context.attempts + 1 }),
+    countAttempt: assign({
+      attempts: ({ context }) => {
+        if (context.attempts === 0) context.ports.retryBudget.recordAttempt();
+        return context.attempts + 1;
+      },
+    }),
     storeResult: assign({
       result: ({ event }) => {
         const output = (event as InferDone).output;
@@ -86,6 +98,30 @@ export const recordMachine = setup({
       const error = failureOf(event);
       return failureUpdate(context, error);
     }),
+    recordExpired: assign(({ context }) => {
+      const now = context.ports.now();
+      const error: ErrorInfo = {
+        code: errorCodes.deadline,
+        message: 'deadline had passed when the record was admitted',
+        retryable: false,
+      };
+      return {
+        lastError: error,
+        firstFailureAt: now,
+        lastFailureAt: now,
+        deadLetterReason: 'deadline',
+      };
+    }),
+    recordOutputRejected: assign(({ context, event }) => {
+      const now = context.ports.now();
+      return {
+        lastError: toErrorInfo((event as { error?: unknown }).error),
+        firstFailureAt: context.firstFailureAt ?? now,
+        lastFailureAt: now,
+        deadLetterReason: 'non-retryable' as const,
+      };
+    }),
+    dropDeadLetterValue: assign({ dropValue: true }),
     recordDeadlinePassed: assign(({ context }) => {
       const error: ErrorInfo = {
         code: errorCodes.deadline,
@@ -116,6 +152,7 @@ export const recordMachine = setup({
     lastFailureAt: null,
     retryDelayMs: 0,
     deadLetterReason: null,
+    dropValue: false,
     outcome: null,
   }),
   initial: 'admitted',
@@ -123,6 +160,7 @@ export const recordMachine = setup({
     admitted: {
       always: [
         { guard: 'isPoison', target: 'deadLettering', actions: 'markPoison' },
+        { guard: 'deadlinePassed', target: 'deadLettering', actions: 'recordExpired' },
         { target: 'inferring' },
       ],
     },
@@ -151,7 +189,10 @@ export const recordMachine = setup({
         src: 'produce',
         input: ({ context }) => ({ ports: context.ports, message: outputMessage(context) }),
         onDone: { target: 'done', actions: 'markEmitted' },
-        onError: { target: 'emitBackoff' },
+        onError: [
+          { guard: 'outputRejected', target: 'deadLettering', actions: 'recordOutputRejected' },
+          { target: 'emitBackoff' },
+        ],
       },
     },
     emitBackoff: {
@@ -162,7 +203,15 @@ export const recordMachine = setup({
         src: 'produce',
         input: ({ context }) => ({ ports: context.ports, message: deadLetterMessage(context) }),
         onDone: { target: 'done', actions: 'markDeadLettered' },
-        onError: { target: 'deadLetterBackoff' },
+        onError: [
+          {
+            guard: 'outputRejected',
+            target: 'deadLettering',
+            actions: 'dropDeadLetterValue',
+            reenter: true,
+          },
+          { target: 'deadLetterBackoff' },
+        ],
       },
     },
     deadLetterBackoff: {
@@ -195,13 +244,28 @@ function failureUpdate(context: RecordContext, error: ErrorInfo): Partial<Record
     deadline: deadlineOf(context.decoded),
     random: ports.random(),
   });
-  return {
+  const update = {
     lastError: error,
     firstFailureAt: context.firstFailureAt ?? now,
     lastFailureAt: now,
-    retryDelayMs: decision.action === 'retry' ? decision.delayMs : 0,
-    deadLetterReason: decision.action === 'dead-letter' ? decision.reason : null,
   };
+  if (decision.action === 'dead-letter') {
+    return { ...update, retryDelayMs: 0, deadLetterReason: decision.reason };
+  }
+  if (ports.retryBudget.tryRetry()) {
+    return { ...update, retryDelayMs: decision.delayMs, deadLetterReason: null };
+  }
+  // The pool's retry budget is spent: wait the longest backoff instead of adding load now.
+  const deferred = Math.max(decision.delayMs, ports.retry.maxDelayMs);
+  if (now + deferred >= deadlineOf(context.decoded)) {
+    return { ...update, retryDelayMs: 0, deadLetterReason: 'deadline' };
+  }
+  return { ...update, retryDelayMs: deferred, deadLetterReason: null };
+}
+
+function errorCodeOf(event: unknown): string | undefined {
+  const error = (event as { error?: unknown }).error;
+  return toErrorInfo(error).code;
 }
 
 function outputMessage(context: RecordContext): ProducedMessage {
@@ -237,5 +301,6 @@ function deadLetterMessage(context: RecordContext): ProducedMessage {
       modelRevision: ports.modelRevision,
     },
     now,
+    { dropValue: context.dropValue },
   );
 }

@@ -19,6 +19,8 @@ export const deadLetterHeaders = {
   lastFailure: 'tl-last-failure',
   modelRevision: 'tl-model-revision',
   eventId: 'tl-event-id',
+  /** Set when the original value was left out because the dead letter was too large. */
+  valueDropped: 'tl-value-dropped-bytes',
 } as const;
 
 export interface DeadLetterFacts {
@@ -41,6 +43,7 @@ export function buildDeadLetterRecord(
   source: SourceRecord,
   facts: DeadLetterFacts,
   now: number,
+  options: { dropValue?: boolean } = {},
 ): ProducedMessage {
   // Original header keys stay Buffers so that binary or non-UTF-8 keys survive byte for byte.
   const headers = new Map<Buffer, Buffer>(source.headers);
@@ -61,6 +64,10 @@ export function buildDeadLetterRecord(
 
   const message: ProducedMessage = { topic, headers, timestamp: BigInt(now) };
   if (source.key !== undefined) message.key = source.key;
-  if (source.value !== undefined) message.value = source.value;
+  if (source.value !== undefined && options.dropValue) {
+    add(deadLetterHeaders.valueDropped, source.value.length);
+  } else if (source.value !== undefined) {
+    message.value = source.value;
+  }
   return message;
 }

@@ -1,3 +1,4 @@
+import { messageSize } from '../contracts/message-size.ts';
 import type { ProducedMessage } from '../contracts/output.ts';
 import { errorCodes, TokenlineError } from '../errors.ts';
 import type { BufferProducer } from './clients.ts';
@@ -20,13 +21,25 @@ export class OutputSink {
   #waiting: Waiting[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(producer: BufferProducer, options: { lingerMs?: number; maxBatch?: number } = {}) {
+  readonly #maxMessageBytes: number;
+
+  constructor(
+    producer: BufferProducer,
+    options: { lingerMs?: number; maxBatch?: number; maxMessageBytes?: number } = {},
+  ) {
     this.#producer = producer;
+    this.#maxMessageBytes = options.maxMessageBytes ?? 1_000_000;
     this.#lingerMs = options.lingerMs ?? 2;
     this.#maxBatch = options.maxBatch ?? 500;
   }
 
   send(message: ProducedMessage): Promise<void> {
+    // A record the broker would refuse must not fail the batch it travels in: refuse it here.
+    const size = messageSize(message);
+    if (size > this.#maxMessageBytes) {
+      const text = `record of about ${size} bytes exceeds ${this.#maxMessageBytes} for ${message.topic}`;
+      return Promise.reject(new TokenlineError(errorCodes.tooLarge, text));
+    }
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ message, resolve, reject });
       if (this.#waiting.length >= this.#maxBatch) this.#flushNow();

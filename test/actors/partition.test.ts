@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { type PartitionOptions, partitionMachine } from '../../src/actors/partition.ts';
 import { parseConfig } from '../../src/config.ts';
-import { errorCodes } from '../../src/errors.ts';
+import { errorCodes, TokenlineError } from '../../src/errors.ts';
 import { fakePorts, headerOf, settle, sourceRecord, success } from '../support/machine-ports.ts';
 
 const task = parseConfig({}).task;
@@ -209,5 +209,70 @@ describe('partition machine', () => {
     expect(ports.calls[1]?.signal.aborted).toBe(true);
     expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
     expect(actor.getSnapshot().status).toBe('done');
+  });
+});
+
+describe('record machine edge cases', () => {
+  it('dead-letters a result the output topic would refuse as non-retryable', async () => {
+    const { actor, clock, ports } = start();
+    ports.produce = async (message) => {
+      if (message.topic === 'out') throw new TokenlineError(errorCodes.tooLarge, 'too large');
+      ports.produced.push(message);
+    };
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    await settle();
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    clock.increment(100);
+    await settle();
+    const dead = ports.produced[0];
+    expect(dead?.topic).toBe('in.dlq');
+    expect(dead && headerOf(dead, 'tl-dlq-reason')).toBe('non-retryable');
+    expect(dead && headerOf(dead, 'tl-error-code')).toBe('TL_TOO_LARGE');
+    expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
+  });
+
+  it('sends a dead letter without its value when the value makes it too large', async () => {
+    const { actor, ports } = start();
+    ports.produce = async (message) => {
+      if ((message.value?.length ?? 0) > 0) throw new TokenlineError(errorCodes.tooLarge, 'big');
+      ports.produced.push(message);
+    };
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', '{broken')] });
+    await settle();
+    const dead = ports.produced[0];
+    expect(dead?.value).toBeUndefined();
+    expect(dead && headerOf(dead, 'tl-value-dropped-bytes')).toBe('7');
+    expect(dead && headerOf(dead, 'tl-dlq-reason')).toBe('poison');
+  });
+
+  it('dead-letters a record whose deadline passed before admission, without inferring', async () => {
+    const { actor, clock, ports } = start();
+    clock.set(10_000);
+    const record = sourceRecord(0, 'a', email('x'));
+    record.headers.set(Buffer.from('deadline'), Buffer.from('5000'));
+    actor.send({ type: 'records.fetched', records: [record] });
+    await settle();
+    expect(ports.calls).toHaveLength(0);
+    const dead = ports.produced[0];
+    expect(dead && headerOf(dead, 'tl-dlq-reason')).toBe('deadline');
+  });
+
+  it('defers a retry by the longest backoff when the retry budget is spent', async () => {
+    const { actor, clock, ports } = start();
+    ports.retryBudget = { recordAttempt: () => undefined, tryRetry: () => false };
+    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    await settle();
+    ports.calls[0]?.answer.resolve({
+      ok: false,
+      error: { code: errorCodes.replica, message: '503', retryable: true },
+    });
+    await settle();
+    clock.increment(999);
+    await settle();
+    expect(ports.calls).toHaveLength(1);
+    clock.increment(1);
+    await settle();
+    expect(ports.calls).toHaveLength(2);
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { errorCodes } from '../../src/errors.ts';
+import { type ErrorInfo, errorCodes } from '../../src/errors.ts';
 import { backoffDelay, decideRetry, type RetryPolicy } from '../../src/policy/retry.ts';
 
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2_000 };
-const retryable = { code: errorCodes.replica, message: '503', retryable: true };
+const retryable: ErrorInfo = { code: errorCodes.replica, message: '503', retryable: true };
 
 describe('retry policy', () => {
   it('draws the backoff uniformly below a ceiling that doubles per attempt', () => {

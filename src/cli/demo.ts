@@ -1,0 +1,219 @@
+import { Producer } from '@platformatic/kafka';
+import { Queue } from 'bullmq';
+import { type Config, loadConfig, parseConfig } from '../config.ts';
+import { createApp } from '../http/app.ts';
+import { createAdmin } from '../kafka/clients.ts';
+import { type Email, splitCorpus } from '../replica/corpus.ts';
+import { Service } from '../service.ts';
+import { recreateTopics } from './demo-topics.ts';
+import { emailMessage } from './email-records.ts';
+import { percentile, progressBar, score, table } from './report.ts';
+import { ResultReader } from './result-reader.ts';
+
+interface DemoFlags {
+  exitWhenDone: boolean;
+  limit: number | undefined;
+  partitions: number;
+  replicaPort: number;
+  slots: number;
+  serviceTimeMs: number;
+}
+
+/**
+ * The main job, end to end: starts the built-in replica, creates the demo topics, publishes
+ * the held-out SpamAssassin emails, runs the service until every email has a result, and
+ * reports throughput, latency and the classifier's scores against the corpus labels.
+ */
+export async function runDemo(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv);
+  const emails = splitCorpus().heldOut.slice(0, flags.limit);
+  const config = demoConfig(flags);
+  const replica = await startReplica(flags);
+  const service = new Service(config);
+  const reader = new ResultReader({
+    brokers: config.kafka.brokers,
+    outputTopic: config.topics.output,
+    deadLetterTopic: config.topics.deadLetter,
+  });
+  const stopAll = async () => {
+    await reader.close();
+    await service.stop();
+    replica.kill('SIGTERM');
+  };
+
+  try {
+    await prepare(config, flags);
+    await service.start();
+    const server = Bun.serve({
+      hostname: config.http.host,
+      port: config.http.port,
+      fetch: createApp(service).fetch,
+    });
+    await reader.start();
+    const started = Date.now();
+    await publish(config, emails);
+    console.log(`published ${emails.length} held-out emails to ${config.topics.input}`);
+    await reader.waitFor(emails.length, 15 * 60_000, (n) => showProgress(n, emails.length));
+    process.stderr.write('\n');
+    console.log(summary(emails, reader, Date.now() - started));
+    if (flags.exitWhenDone) {
+      await stopAll();
+      await server.stop();
+      return;
+    }
+    console.log(
+      `\nservice still running; HTTP API on ${server.url} (actors: ${server.url}actors). Ctrl-C stops it.`,
+    );
+    await waitForSignal();
+    await stopAll();
+    await server.stop();
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+function parseFlags(argv: string[]): DemoFlags {
+  const value = (name: string) => {
+    const index = argv.indexOf(name);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const number = (name: string, fallback: number) => {
+    const raw = value(name);
+    const parsed = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} expects a whole number`);
+    return parsed;
+  };
+  const limit = value('--limit');
+  return {
+    exitWhenDone: argv.includes('--exit') || process.env.CI === 'true',
+    limit: limit === undefined ? undefined : number('--limit', 0),
+    partitions: number('--partitions', 6),
+    replicaPort: number('--replica-port', 8000),
+    slots: number('--slots', 32),
+    serviceTimeMs: number('--service-time-ms', 20),
+  };
+}
+
+function demoConfig(flags: DemoFlags): Config {
+  const base = loadConfig();
+  return parseConfig({
+    ...base,
+    kafka: { ...base.kafka, groupId: `tokenline-demo-${Date.now()}` },
+    topics: { input: 'demo.emails' },
+    queue: { ...base.queue, name: 'demo-inference' },
+    replicas: [{ url: `http://127.0.0.1:${flags.replicaPort}`, slots: flags.slots }],
+  });
+}
+
+async function prepare(config: Config, flags: DemoFlags): Promise<void> {
+  const admin = createAdmin(config.kafka);
+  try {
+    await recreateTopics(admin, [
+      { name: config.topics.input, partitions: flags.partitions },
+      { name: config.topics.output, partitions: flags.partitions },
+      { name: config.topics.deadLetter, partitions: 1 },
+    ]);
+  } finally {
+    await admin.close();
+  }
+  // Results of an earlier demo would be reused by id; start the demo's queue empty.
+  const queue = new Queue(config.queue.name, {
+    connection: { url: config.redis.url },
+    prefix: config.redis.prefix,
+  });
+  await queue.obliterate({ force: true });
+  await queue.close();
+}
+
+async function publish(config: Config, emails: Email[]): Promise<void> {
+  const producer = new Producer({
+    clientId: 'tokenline-demo-publisher',
+    bootstrapBrokers: config.kafka.brokers,
+  });
+  try {
+    for (let i = 0; i < emails.length; i += 200) {
+      const messages = emails.slice(i, i + 200).map((e) => emailMessage(e, config.topics.input));
+      await producer.send({ messages });
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+async function startReplica(flags: DemoFlags) {
+  const child = Bun.spawn(
+    [
+      process.execPath,
+      'src/replica/main.ts',
+      '--port',
+      String(flags.replicaPort),
+      '--slots',
+      String(flags.slots),
+      '--service-time-ms',
+      String(flags.serviceTimeMs),
+    ],
+    { stdout: 'inherit', stderr: 'inherit' },
+  );
+  const url = `http://127.0.0.1:${flags.replicaPort}/health`;
+  const end = Date.now() + 60_000;
+  while (Date.now() < end) {
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    if (child.exitCode !== null) throw new Error(`replica exited with code ${child.exitCode}`);
+    await Bun.sleep(200);
+  }
+  child.kill('SIGTERM');
+  throw new Error(`replica did not answer on ${url} within 60 s`);
+}
+
+let lastDrawn = -1;
+function showProgress(done: number, total: number): void {
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\r  ${progressBar(done, total)}`);
+    return;
+  }
+  const decile = Math.floor((done / Math.max(1, total)) * 10);
+  if (decile === lastDrawn) return;
+  lastDrawn = decile;
+  process.stderr.write(`  ${progressBar(done, total)}\n`);
+}
+
+function summary(emails: Email[], reader: ResultReader, elapsedMs: number): string {
+  const labels = new Map(emails.map((e) => [e.eventId, e.label] as const));
+  const pairs = reader.outputs
+    .filter((o) => labels.has(o.eventId))
+    .map((o) => ({
+      predicted: String((o.output as { label?: unknown })?.label ?? ''),
+      actual: labels.get(o.eventId) as string,
+    }));
+  const scores = score(pairs);
+  const latencies = reader.outputs.map((o) => o.timings.endToEndMs);
+  const ms = (v: number) => `${Math.round(v)} ms`;
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  return `\nTokenline demo: spam classification of held-out SpamAssassin emails\n${table([
+    ['records in', String(emails.length)],
+    ['records out', String(reader.outputs.length)],
+    ['dead letters', String(reader.deadLetters.length)],
+    ['elapsed', `${(elapsedMs / 1000).toFixed(1)} s`],
+    [
+      'throughput',
+      `${((reader.outputs.length + reader.deadLetters.length) / (elapsedMs / 1000)).toFixed(1)} records/s`,
+    ],
+    ['end-to-end p50', ms(percentile(latencies, 50))],
+    ['end-to-end p99', ms(percentile(latencies, 99))],
+    ['accuracy', pct(scores.accuracy)],
+    ['precision (spam)', pct(scores.precision)],
+    ['recall (spam)', pct(scores.recall)],
+  ])}`;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
