@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.ts';
 import { TokenlineError } from '../src/errors.ts';
 import { Service } from '../src/service.ts';
+import { startPrivateRedis } from './support/redis-server.ts';
 import {
   brokers,
   createTestTopics,
@@ -59,6 +60,23 @@ describe('service start-up', () => {
       expect(error.message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1/);
       expect(Date.now() - started).toBeLessThan(8_000);
     } finally {
+      await deleteTestTopics(topics);
+    }
+  });
+
+  it('refuses a Redis that may evict keys', async () => {
+    const name = uniqueName('evicting');
+    const topics = await createTestTopics(name, 1);
+    const redis = await startPrivateRedis(['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const service = new Service(
+        parseConfig({ kafka: { brokers }, redis: { url: redis.url }, topics }),
+      );
+      const error = await startError(service);
+      expect(error.code).toBe('TL_CONFIG');
+      expect(error.message).toMatch(/maxmemory-policy allkeys-lru.*noeviction/);
+    } finally {
+      await redis.stop();
       await deleteTestTopics(topics);
     }
   });

@@ -46,6 +46,7 @@ export function fakePorts(now: () => number): FakePorts {
     now,
     random: () => 0.5,
     retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+    retryBudget: { recordAttempt: () => undefined, tryRetry: () => true },
     outputTopic: 'out',
     deadLetterTopic: 'in.dlq',
     modelRevision: 'rev-test',
