@@ -2,15 +2,14 @@ import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { Config } from '../config.ts';
 import type { SourceRecord } from '../contracts/source-record.ts';
 import { type ErrorInfo, toErrorInfo } from '../errors.ts';
-import { events } from '../events.ts';
 import { type Ordering, PartitionWindow } from './partition-window.ts';
-import type { CommitRequest, PartitionPorts } from './ports.ts';
+import type { CommitRequest, FetchResult, PartitionPorts } from './ports.ts';
 import { type RecordOutcome, recordMachine } from './record.ts';
 
 /** Partition actor options; defaults live in the configuration schema (`partition.*`). */
 export interface PartitionOptions {
   ordering: Ordering;
-  /** Records held at once before the partition asks to stop fetching. */
+  /** Records held at once before the partition stops fetching. */
   window: number;
   commitIntervalMs: number;
   commitBatch: number;
@@ -26,8 +25,7 @@ export interface PartitionInput {
 }
 
 export interface PartitionStats {
-  admitted: number;
-  duplicates: number;
+  fetched: number;
   emitted: number;
   deadLettered: number;
   commits: number;
@@ -35,25 +33,33 @@ export interface PartitionStats {
 
 export interface PartitionContext extends PartitionInput {
   window: PartitionWindow;
+  /** Next offset to fetch; null until the start offset is known. */
+  fetchOffset: bigint | null;
+  highWatermark: bigint | null;
   leaderEpoch: number;
   /** Offset the settled prefix reached; committed when the commit region next runs. */
   completedOffset: bigint | null;
   committedOffset: bigint | null;
   settledSinceCommit: number;
+  /** Why intake is paused, for operators: 'window', 'queue' or 'operator'. */
+  pausedBy: string | null;
   lastError: ErrorInfo | null;
   stats: PartitionStats;
 }
 
 export type PartitionEvent =
-  | { type: 'records.fetched'; records: SourceRecord[] }
   | { type: 'record.settled'; offset: bigint; outcome: RecordOutcome; reason: string | null }
   | { type: 'partition.drain' };
 
+type FetchDone = { type: 'xstate.done.actor.fetch'; output: FetchResult };
+
 /**
- * One assigned partition: admits fetched records into a bounded window, runs each through a
- * record actor (infer, retry, dead-letter, emit), and commits the contiguous settled prefix.
- * On revocation or shutdown it drains: no new records, in-flight ones finish or are abandoned
- * after `drainTimeoutMs`, the completed prefix is committed, then it stops.
+ * One assigned partition. Intake fetches this partition alone, so a partition whose window
+ * is full stops fetching without holding back any other. Each admitted record runs in a
+ * record actor (infer, retry, dead-letter, emit); the commit region commits the contiguous
+ * settled prefix by count or time. On revocation or shutdown the actor drains: no more
+ * fetches, in-flight records finish or are abandoned after `drainTimeoutMs`, the completed
+ * prefix is committed, and it stops.
  */
 export const partitionMachine = setup({
   types: {
@@ -63,6 +69,13 @@ export const partitionMachine = setup({
   },
   actors: {
     record: recordMachine,
+    locateStart: fromPromise<bigint, { ports: PartitionPorts; topic: string; partition: number }>(
+      ({ input }) => input.ports.startOffset(input.topic, input.partition),
+    ),
+    fetchRecords: fromPromise<FetchResult, { context: PartitionContext }>(({ input, signal }) => {
+      const { ports, topic, partition, fetchOffset } = input.context;
+      return ports.fetch(topic, partition, fetchOffset ?? 0n, signal);
+    }),
     commitOffsets: fromPromise<bigint, { ports: PartitionPorts; request: CommitRequest }>(
       async ({ input }) => {
         await input.ports.commit(input.request);
@@ -73,29 +86,37 @@ export const partitionMachine = setup({
   delays: {
     commitInterval: ({ context }) => context.options.commitIntervalMs,
     drainTimeout: ({ context }) => context.options.drainTimeoutMs,
+    fetchRetry: 500,
+    backpressureCheck: 20,
   },
   guards: {
     windowFull: ({ context }) => context.window.unsettled >= context.options.window,
-    windowHalfEmpty: ({ context }) => context.window.unsettled * 2 < context.options.window,
+    queueDeep: ({ context }) => context.ports.queueAboveHighWater(),
+    mayResume: ({ context }) =>
+      context.window.unsettled * 2 < context.options.window && context.ports.queueBelowLowWater(),
+    knowsOffset: ({ context }) => context.fetchOffset !== null,
     commitPending: ({ context }) => isCommitPending(context),
     commitBatchReady: ({ context }) =>
       isCommitPending(context) && context.settledSinceCommit >= context.options.commitBatch,
     nothingInFlight: ({ context }) => context.window.unsettled === 0,
   },
   actions: {
-    admitRecords: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== events.recordsFetched) return;
-      for (const record of event.records) {
+    setStartOffset: assign({
+      fetchOffset: ({ event }) => (event as unknown as { output: bigint }).output,
+    }),
+    admitFetched: enqueueActions(({ context, event, enqueue }) => {
+      const { records, nextOffset, highWatermark } = (event as unknown as FetchDone).output;
+      for (const record of records) {
         const verdict = context.window.admit(record);
-        if (verdict === 'duplicate') context.stats.duplicates++;
         if (verdict === 'duplicate') continue;
-        context.stats.admitted++;
+        context.stats.fetched++;
         context.leaderEpoch = record.leaderEpoch;
         if (verdict === 'start') enqueue.spawnChild('record', recordSpawn(context, record));
       }
+      enqueue.assign({ fetchOffset: nextOffset, highWatermark });
     }),
     settleRecord: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== events.recordSettled) return;
+      if (event.type !== 'record.settled') return;
       enqueue.stopChild(recordId(event.offset));
       if (event.outcome === 'emitted') context.stats.emitted++;
       else context.stats.deadLettered++;
@@ -104,6 +125,12 @@ export const partitionMachine = setup({
       const completed = context.window.releaseSettledPrefix();
       if (completed !== null) context.completedOffset = completed;
       context.settledSinceCommit++;
+    }),
+    markPausedByWindow: assign({ pausedBy: 'window' }),
+    markPausedByQueue: assign({ pausedBy: 'queue' }),
+    clearPaused: assign({ pausedBy: null }),
+    recordFetchError: assign({
+      lastError: ({ event }) => toErrorInfo((event as unknown as { error: unknown }).error),
     }),
     markCommitted: assign(({ context, event }) => {
       const offset = (event as unknown as { output: bigint }).output;
@@ -128,28 +155,63 @@ export const partitionMachine = setup({
   context: ({ input }) => ({
     ...input,
     window: new PartitionWindow(input.options.ordering),
+    fetchOffset: null,
+    highWatermark: null,
     leaderEpoch: -1,
     completedOffset: null,
     committedOffset: null,
     settledSinceCommit: 0,
+    pausedBy: null,
     lastError: null,
-    stats: { admitted: 0, duplicates: 0, emitted: 0, deadLettered: 0, commits: 0 },
+    stats: { fetched: 0, emitted: 0, deadLettered: 0, commits: 0 },
   }),
   initial: 'running',
   states: {
     running: {
       type: 'parallel',
       on: {
-        'records.fetched': { actions: 'admitRecords' },
         'record.settled': { actions: 'settleRecord' },
         'partition.drain': { target: 'draining' },
       },
       states: {
         intake: {
-          initial: 'fetching',
+          initial: 'locating',
           states: {
-            fetching: { always: { guard: 'windowFull', target: 'paused' } },
-            paused: { always: { guard: 'windowHalfEmpty', target: 'fetching' } },
+            locating: {
+              invoke: {
+                src: 'locateStart',
+                input: ({ context }) => ({
+                  ports: context.ports,
+                  topic: context.topic,
+                  partition: context.partition,
+                }),
+                onDone: { target: 'fetching', actions: 'setStartOffset' },
+                onError: { target: 'fetchBackoff', actions: 'recordFetchError' },
+              },
+            },
+            fetching: {
+              always: [
+                { guard: 'windowFull', target: 'paused', actions: 'markPausedByWindow' },
+                { guard: 'queueDeep', target: 'paused', actions: 'markPausedByQueue' },
+              ],
+              invoke: {
+                id: 'fetch',
+                src: 'fetchRecords',
+                input: ({ context }) => ({ context }),
+                onDone: { target: 'fetching', reenter: true, actions: 'admitFetched' },
+                onError: { target: 'fetchBackoff', actions: 'recordFetchError' },
+              },
+            },
+            fetchBackoff: {
+              after: {
+                fetchRetry: [{ guard: 'knowsOffset', target: 'fetching' }, { target: 'locating' }],
+              },
+            },
+            paused: {
+              always: { guard: 'mayResume', target: 'fetching', actions: 'clearPaused' },
+              // The queue's depth changes without an event reaching this actor: look again.
+              after: { backpressureCheck: { target: 'paused', reenter: true } },
+            },
           },
         },
         commit: {

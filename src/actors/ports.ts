@@ -1,5 +1,6 @@
 import type { InferenceOutcome, InferenceRequest } from '../contracts/inference.ts';
 import type { ProducedMessage } from '../contracts/output.ts';
+import type { SourceRecord } from '../contracts/source-record.ts';
 import type { RetryPolicy } from '../policy/retry.ts';
 
 /**
@@ -32,7 +33,28 @@ export interface CommitRequest {
   leaderEpoch: number;
 }
 
+export interface FetchResult {
+  records: SourceRecord[];
+  /** Offset to fetch next (after the last record returned, or unchanged when none). */
+  nextOffset: bigint;
+  /** The partition's end offset as the broker last reported it. */
+  highWatermark: bigint;
+}
+
 export interface PartitionPorts extends RecordPorts {
+  /** Offset to start from: the group's committed offset, else the earliest. */
+  startOffset(topic: string, partition: number): Promise<bigint>;
+  /** One fetch of this partition alone, long-polling; aborted through `signal`. */
+  fetch(
+    topic: string,
+    partition: number,
+    offset: bigint,
+    signal: AbortSignal,
+  ): Promise<FetchResult>;
   /** Commits a partition's offset for the consumer group. */
   commit(request: CommitRequest): Promise<void>;
+  /** True while the shared inference queue is above its high-water mark. */
+  queueAboveHighWater(): boolean;
+  /** True once the shared inference queue is below its low-water mark. */
+  queueBelowLowWater(): boolean;
 }

@@ -1,5 +1,4 @@
-import { assign, enqueueActions, sendTo, setup } from 'xstate';
-import type { SourceRecord } from '../contracts/source-record.ts';
+import { assign, enqueueActions, setup } from 'xstate';
 import { type ErrorInfo, toErrorInfo } from '../errors.ts';
 import { type PartitionInput, partitionMachine } from './partition.ts';
 
@@ -8,31 +7,49 @@ export interface TopicPartition {
   partition: number;
 }
 
+/** Restart budget of partition actors; defaults live in the configuration (`supervisor.*`). */
+export interface RestartBudget {
+  /** Restarts allowed per partition actor within `windowMs`. */
+  restarts: number;
+  windowMs: number;
+}
+
 export interface SupervisorInput {
   /** Builds the input of a partition actor for a newly assigned partition. */
   partitionInput(assigned: TopicPartition): PartitionInput;
+  budget: RestartBudget;
+  now(): number;
+}
+
+export interface PartitionFailure {
+  error: ErrorInfo;
+  at: number;
 }
 
 export interface SupervisorContext extends SupervisorInput {
   /** Partitions this member owns, by actor id. */
   owned: Record<string, TopicPartition>;
-  /** Partitions revoked whose actors are still draining, by actor id. */
+  /** Revoked partitions whose actors are still draining, by actor id. */
   draining: Record<string, TopicPartition>;
+  /** Restart times per actor id, within the budget's window. */
+  restarts: Record<string, number[]>;
+  lastFailures: Record<string, PartitionFailure>;
+  /** Set when a partition actor failed more often than its budget allows. */
   failure: ErrorInfo | null;
 }
 
 export type SupervisorEvent =
   | { type: 'assignment.changed'; partitions: TopicPartition[] }
-  | { type: 'records.fetched'; topic: string; partition: number; records: SourceRecord[] }
   | { type: 'service.shutdown' }
   | { type: `xstate.done.actor.${string}`; output: unknown }
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
 /**
  * The root actor. It follows the consumer group's assignment: a partition actor is spawned
- * for each assigned partition and drained when the partition is revoked. Fetched records are
- * routed to their partition's actor; records of partitions this member no longer owns are
- * dropped, since the new owner fetches them from the committed offset.
+ * for each assigned partition and drained when the partition is revoked. A partition actor
+ * that fails is restarted from the committed offset (nothing past it was committed, so
+ * nothing is lost) as long as its restart budget lasts; past the budget the supervisor fails,
+ * and the service stops rather than run without that partition.
  */
 export const supervisorMachine = setup({
   types: {
@@ -42,10 +59,12 @@ export const supervisorMachine = setup({
   },
   actors: { partition: partitionMachine },
   guards: {
-    ownsPartition: ({ context, event }) =>
-      event.type === 'records.fetched' && partitionActorId(event) in context.owned,
     allPartitionsStopped: ({ context }) =>
       Object.keys(context.owned).length === 0 && Object.keys(context.draining).length === 0,
+    withinRestartBudget: ({ context, event }) => {
+      const id = actorIdOf(event.type);
+      return recentRestarts(context, id).length < context.budget.restarts;
+    },
   },
   actions: {
     followAssignment: enqueueActions(({ context, event, enqueue }) => {
@@ -59,49 +78,67 @@ export const supervisorMachine = setup({
         enqueue.sendTo(id, { type: 'partition.drain' });
       }
       for (const [id, tp] of Object.entries(next)) {
+        // A partition given back while its old actor still drains starts once that one stops.
         if (id in context.owned || id in draining) continue;
         enqueue.spawnChild('partition', { id, systemId: id, input: context.partitionInput(tp) });
       }
       enqueue.assign({ owned: next, draining });
     }),
-    routeRecords: sendTo(
-      ({ event }) => (event.type === 'records.fetched' ? partitionActorId(event) : ''),
-      ({ event }) => ({
-        type: 'records.fetched' as const,
-        records: event.type === 'records.fetched' ? event.records : [],
-      }),
-    ),
     drainAll: enqueueActions(({ context, enqueue }) => {
       for (const id of Object.keys(context.owned)) enqueue.sendTo(id, { type: 'partition.drain' });
       enqueue.assign({ owned: {}, draining: { ...context.draining, ...context.owned } });
     }),
     forgetPartition: enqueueActions(({ context, event, enqueue }) => {
-      const id = event.type.slice('xstate.done.actor.'.length);
+      const id = actorIdOf(event.type);
       enqueue.stopChild(id);
-      const { [id]: _owned, ...owned } = context.owned;
-      const { [id]: _draining, ...draining } = context.draining;
-      enqueue.assign({ owned, draining });
+      const { [id]: _gone, ...draining } = context.draining;
+      enqueue.assign({ draining });
+      const reassigned = context.owned[id];
+      if (reassigned && id in context.draining) {
+        enqueue.spawnChild('partition', { id, systemId: id, input: context.partitionInput(reassigned) });
+      }
     }),
-    recordFailure: assign({
-      failure: ({ event }) => toErrorInfo('error' in event ? event.error : undefined),
+    restartPartition: enqueueActions(({ context, event, enqueue }) => {
+      const id = actorIdOf(event.type);
+      const tp = context.owned[id] ?? context.draining[id];
+      const now = context.now();
+      const failure = { error: errorOf(event), at: now };
+      enqueue.stopChild(id);
+      enqueue.assign({
+        restarts: { ...context.restarts, [id]: [...recentRestarts(context, id), now] },
+        lastFailures: { ...context.lastFailures, [id]: failure },
+      });
+      if (tp && id in context.owned) {
+        enqueue.spawnChild('partition', { id, systemId: id, input: context.partitionInput(tp) });
+      } else {
+        const { [id]: _gone, ...draining } = context.draining;
+        enqueue.assign({ draining });
+      }
     }),
+    recordFailure: assign({ failure: ({ event }) => errorOf(event) }),
   },
 }).createMachine({
   id: 'supervisor',
-  context: ({ input }) => ({ ...input, owned: {}, draining: {}, failure: null }),
+  context: ({ input }) => ({
+    ...input,
+    owned: {},
+    draining: {},
+    restarts: {},
+    lastFailures: {},
+    failure: null,
+  }),
   initial: 'running',
   on: {
     'xstate.done.actor.*': { actions: 'forgetPartition' },
-    // TODO(#3): restart a failed partition actor within a budget once partitions are fetched
-    // per actor (a restarted actor must refetch from its committed offset). Until then a
-    // failure stops the service, which restarts from the committed offsets: nothing is lost.
-    'xstate.error.actor.*': { target: '.failed', actions: 'recordFailure' },
+    'xstate.error.actor.*': [
+      { guard: 'withinRestartBudget', actions: 'restartPartition' },
+      { target: '.failed', actions: 'recordFailure' },
+    ],
   },
   states: {
     running: {
       on: {
         'assignment.changed': { actions: 'followAssignment' },
-        'records.fetched': { guard: 'ownsPartition', actions: 'routeRecords' },
         'service.shutdown': { target: 'draining', actions: 'drainAll' },
       },
     },
@@ -115,4 +152,17 @@ export const supervisorMachine = setup({
 
 export function partitionActorId(tp: TopicPartition): string {
   return `partition-${tp.topic}-${tp.partition}`;
+}
+
+function actorIdOf(eventType: string): string {
+  return eventType.replace(/^xstate\.(done|error)\.actor\./, '');
+}
+
+function errorOf(event: unknown): ErrorInfo {
+  return toErrorInfo((event as { error?: unknown }).error);
+}
+
+function recentRestarts(context: SupervisorContext, id: string): number[] {
+  const since = context.now() - context.budget.windowMs;
+  return (context.restarts[id] ?? []).filter((at) => at > since);
 }

@@ -36,10 +36,7 @@ const email = (text: string) => ({ text });
 describe('partition machine', () => {
   it('emits each record and commits the offset after the last one on the commit interval', async () => {
     const { actor, clock, ports } = start();
-    actor.send({
-      type: 'records.fetched',
-      records: [0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('hello'))),
-    });
+    ports.feed([0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('hello'))));
     await settle();
     expect(ports.calls).toHaveLength(3);
     for (const call of ports.calls) call.answer.resolve(success());
@@ -55,10 +52,7 @@ describe('partition machine', () => {
 
   it('never commits past a record that is still in flight', async () => {
     const { actor, clock, ports } = start();
-    actor.send({
-      type: 'records.fetched',
-      records: [0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('x'))),
-    });
+    ports.feed([0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('x'))));
     await settle();
     ports.calls[1]?.answer.resolve(success());
     ports.calls[2]?.answer.resolve(success());
@@ -76,14 +70,11 @@ describe('partition machine', () => {
 
   it('runs records with the same key one after another, in offset order', async () => {
     const { actor, ports } = start();
-    actor.send({
-      type: 'records.fetched',
-      records: [
-        sourceRecord(0, 'a', email('1')),
-        sourceRecord(1, 'a', email('2')),
-        sourceRecord(2, 'b', email('3')),
-      ],
-    });
+    ports.feed([
+      sourceRecord(0, 'a', email('1')),
+      sourceRecord(1, 'a', email('2')),
+      sourceRecord(2, 'b', email('3')),
+    ]);
     await settle();
     expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e0', 'e2']);
 
@@ -94,7 +85,7 @@ describe('partition machine', () => {
 
   it('retries a retryable failure after a backoff and counts the attempts', async () => {
     const { actor, clock, ports } = start();
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     ports.calls[0]?.answer.resolve({
       ok: false,
@@ -115,10 +106,7 @@ describe('partition machine', () => {
 
   it('dead-letters a poison record at once, with its reason, and keeps committing', async () => {
     const { actor, clock, ports } = start();
-    actor.send({
-      type: 'records.fetched',
-      records: [sourceRecord(0, 'a', '{not json'), sourceRecord(1, 'b', email('fine'))],
-    });
+    ports.feed([sourceRecord(0, 'a', '{not json'), sourceRecord(1, 'b', email('fine'))]);
     await settle();
     expect(ports.calls).toHaveLength(1);
     ports.calls[0]?.answer.resolve(success());
@@ -135,7 +123,7 @@ describe('partition machine', () => {
 
   it('dead-letters with reason retries-exhausted after the last attempt', async () => {
     const { actor, clock, ports } = start();
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
     for (let attempt = 0; attempt < 3; attempt++) {
       await settle();
       ports.calls[attempt]?.answer.resolve({
@@ -154,21 +142,19 @@ describe('partition machine', () => {
 
   it('ignores records fetched again after a rebalance', async () => {
     const { actor, ports } = start();
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     expect(ports.calls).toHaveLength(1);
-    expect(actor.getSnapshot().context.stats.duplicates).toBe(1);
   });
 
   it('pauses intake when the window is full and resumes below half of it', async () => {
     const { actor, ports } = start({ window: 4 });
-    actor.send({
-      type: 'records.fetched',
-      records: [0, 1, 2, 3].map((o) => sourceRecord(o, `k${o}`, email('x'))),
-    });
+    ports.feed([0, 1, 2, 3].map((o) => sourceRecord(o, `k${o}`, email('x'))));
     await settle();
     expect(actor.getSnapshot().matches({ running: { intake: 'paused' } })).toBe(true);
+    expect(actor.getSnapshot().context.pausedBy).toBe('window');
+    expect(ports.fetches).toEqual([0n]);
     ports.calls[0]?.answer.resolve(success());
     ports.calls[1]?.answer.resolve(success());
     await settle();
@@ -176,14 +162,33 @@ describe('partition machine', () => {
     ports.calls[2]?.answer.resolve(success());
     await settle();
     expect(actor.getSnapshot().matches({ running: { intake: 'fetching' } })).toBe(true);
+    expect(ports.fetches).toEqual([0n, 4n]);
+  });
+
+  it('stops fetching while the inference queue is deep and resumes when it drains', async () => {
+    const { actor, clock, ports } = start();
+    ports.queueDeep = true;
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
+    await settle();
+    expect(actor.getSnapshot().context.pausedBy).toBe('queue');
+    clock.increment(100);
+    await settle();
+    expect(ports.fetches).toEqual([]);
+
+    ports.queueDeep = false;
+    clock.increment(20);
+    await settle();
+    expect(actor.getSnapshot().matches({ running: { intake: 'fetching' } })).toBe(true);
+    expect(ports.fetches).toEqual([0n, 1n]);
+    expect(ports.calls).toHaveLength(1);
   });
 
   it('drains on revocation: waits for in-flight records, commits, then stops', async () => {
     const { actor, ports } = start();
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     actor.send({ type: 'partition.drain' });
-    actor.send({ type: 'records.fetched', records: [sourceRecord(1, 'b', email('y'))] });
+    ports.feed([sourceRecord(1, 'b', email('y'))]);
     await settle();
     expect(ports.calls).toHaveLength(1);
     expect(actor.getSnapshot().value).toBe('draining');
@@ -196,10 +201,7 @@ describe('partition machine', () => {
 
   it('abandons in-flight records after the drain timeout and commits only what completed', async () => {
     const { actor, clock, ports } = start();
-    actor.send({
-      type: 'records.fetched',
-      records: [sourceRecord(0, 'a', email('x')), sourceRecord(1, 'b', email('y'))],
-    });
+    ports.feed([sourceRecord(0, 'a', email('x')), sourceRecord(1, 'b', email('y'))]);
     await settle();
     ports.calls[0]?.answer.resolve(success());
     await settle();
@@ -219,7 +221,7 @@ describe('record machine edge cases', () => {
       if (message.topic === 'out') throw new TokenlineError(errorCodes.tooLarge, 'too large');
       ports.produced.push(message);
     };
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     ports.calls[0]?.answer.resolve(success());
     await settle();
@@ -238,7 +240,7 @@ describe('record machine edge cases', () => {
       if ((message.value?.length ?? 0) > 0) throw new TokenlineError(errorCodes.tooLarge, 'big');
       ports.produced.push(message);
     };
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', '{broken')] });
+    ports.feed([sourceRecord(0, 'a', '{broken')]);
     await settle();
     const dead = ports.produced[0];
     expect(dead?.value).toBeUndefined();
@@ -251,7 +253,7 @@ describe('record machine edge cases', () => {
     clock.set(10_000);
     const record = sourceRecord(0, 'a', email('x'));
     record.headers.set(Buffer.from('deadline'), Buffer.from('5000'));
-    actor.send({ type: 'records.fetched', records: [record] });
+    ports.feed([record]);
     await settle();
     expect(ports.calls).toHaveLength(0);
     const dead = ports.produced[0];
@@ -261,7 +263,7 @@ describe('record machine edge cases', () => {
   it('defers a retry by the longest backoff when the retry budget is spent', async () => {
     const { actor, clock, ports } = start();
     ports.retryBudget = { recordAttempt: () => undefined, tryRetry: () => false };
-    actor.send({ type: 'records.fetched', records: [sourceRecord(0, 'a', email('x'))] });
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     ports.calls[0]?.answer.resolve({
       ok: false,

@@ -11,6 +11,8 @@ function appWithPartitions(partitions: number[]) {
   const supervisor = createActor(supervisorMachine, {
     input: {
       partitionInput: (tp) => ({ ...tp, options: config.partition, task: config.task, ports }),
+      budget: { restarts: 3, windowMs: 60_000 },
+      now: Date.now,
     },
   });
   supervisor.start();
@@ -37,7 +39,7 @@ describe('HTTP API', () => {
   it('shows one partition actor with its state and window', async () => {
     const response = await appWithPartitions([3]).request('/actors/partition-emails-3');
     const body = (await response.json()) as { state: unknown; context: { inFlight: number } };
-    expect(body.state).toEqual({ running: { intake: 'fetching', commit: 'idle' } });
+    expect(body.state).toEqual({ running: { intake: 'locating', commit: 'idle' } });
     expect(body.context.inFlight).toBe(0);
   });
 

@@ -25,13 +25,46 @@ export interface FakePorts extends PartitionPorts {
   }>;
   produced: ProducedMessage[];
   commits: CommitRequest[];
+  /** Offsets requested by each fetch, in order. */
+  fetches: bigint[];
+  /** Makes records available to the partition's pending or next fetch. */
+  feed(records: SourceRecord[]): void;
+  queueDeep: boolean;
 }
 
 export function fakePorts(now: () => number): FakePorts {
+  let fed: SourceRecord[] = [];
+  let wake: (() => void) | null = null;
   const ports: FakePorts = {
     calls: [],
     produced: [],
     commits: [],
+    fetches: [],
+    queueDeep: false,
+    feed(records) {
+      fed.push(...records);
+      wake?.();
+    },
+    async startOffset() {
+      return 0n;
+    },
+    async fetch(_topic, _partition, offset, signal) {
+      ports.fetches.push(offset);
+      while (fed.length === 0) {
+        if (signal.aborted) throw new Error('fetch aborted');
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+      const records = fed;
+      fed = [];
+      const last = records[records.length - 1];
+      const nextOffset = last ? last.offset + 1n : offset;
+      return { records, nextOffset, highWatermark: nextOffset };
+    },
+    queueAboveHighWater: () => ports.queueDeep,
+    queueBelowLowWater: () => !ports.queueDeep,
     infer(request, signal) {
       const answer = deferred<InferenceOutcome>();
       ports.calls.push({ request, answer, signal });
