@@ -4,7 +4,7 @@ import type { SourceRecord } from '../contracts/source-record.ts';
 import { type ErrorInfo, toErrorInfo } from '../errors.ts';
 import { type Ordering, PartitionWindow } from './partition-window.ts';
 import type { CommitRequest, FetchResult, PartitionPorts } from './ports.ts';
-import { type RecordOutcome, recordMachine } from './record.ts';
+import { type RecordSettledEvent, recordMachine } from './record.ts';
 
 /** Partition actor options; defaults live in the configuration schema (`partition.*`). */
 export interface PartitionOptions {
@@ -47,9 +47,7 @@ export interface PartitionContext extends PartitionInput {
   stats: PartitionStats;
 }
 
-export type PartitionEvent =
-  | { type: 'record.settled'; offset: bigint; outcome: RecordOutcome; reason: string | null }
-  | { type: 'partition.drain' };
+export type PartitionEvent = RecordSettledEvent | { type: 'partition.drain' };
 
 type FetchDone = { type: 'xstate.done.actor.fetch'; output: FetchResult };
 

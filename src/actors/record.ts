@@ -18,6 +18,19 @@ export interface RecordInput {
 
 export type RecordOutcome = 'emitted' | 'dead-lettered';
 
+/** What a record actor tells its partition actor when it is done; metrics read it too. */
+export interface RecordSettledEvent {
+  type: 'record.settled';
+  offset: bigint;
+  outcome: RecordOutcome;
+  reason: DeadLetterReason | null;
+  attempts: number;
+  result: InferenceResult | null;
+  /** From the record's timestamp to the moment its output or dead letter was acknowledged. */
+  endToEndMs: number;
+  withinDeadline: boolean;
+}
+
 export interface RecordContext {
   source: SourceRecord;
   decoded: DecodeResult;
@@ -132,12 +145,19 @@ export const recordMachine = setup({
     }),
     markEmitted: assign({ outcome: 'emitted' }),
     markDeadLettered: assign({ outcome: 'dead-lettered' }),
-    reportSettled: sendParent(({ context }) => ({
-      type: events.recordSettled,
-      offset: context.source.offset,
-      outcome: context.outcome,
-      reason: context.deadLetterReason,
-    })),
+    reportSettled: sendParent(({ context }): RecordSettledEvent => {
+      const now = context.ports.now();
+      return {
+        type: events.recordSettled,
+        offset: context.source.offset,
+        outcome: context.outcome ?? 'dead-lettered',
+        reason: context.deadLetterReason,
+        attempts: context.attempts,
+        result: context.result,
+        endToEndMs: Math.max(0, now - Number(context.source.timestamp)),
+        withinDeadline: now <= deadlineOf(context.decoded),
+      };
+    }),
   },
 }).createMachine({
   id: 'record',

@@ -95,7 +95,11 @@ export const supervisorMachine = setup({
       enqueue.assign({ draining });
       const reassigned = context.owned[id];
       if (reassigned && id in context.draining) {
-        enqueue.spawnChild('partition', { id, systemId: id, input: context.partitionInput(reassigned) });
+        enqueue.spawnChild('partition', {
+          id,
+          systemId: id,
+          input: context.partitionInput(reassigned),
+        });
       }
     }),
     restartPartition: enqueueActions(({ context, event, enqueue }) => {
