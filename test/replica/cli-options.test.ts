@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { replicaOptionsFromArgs } from '../../src/replica/cli-options.ts';
+
+describe('replica command line', () => {
+  it('reads flags, falls back to REPLICA_* variables, and lets a flag win', () => {
+    const options = replicaOptionsFromArgs(['--slots', '64', '--service-time-ms', '50'], {
+      REPLICA_SLOTS: '2',
+      REPLICA_PORT: '9001',
+      REPLICA_MODEL_NAME: 'other',
+    });
+    expect(options).toEqual({ slots: 64, serviceTimeMs: 50, port: 9001, modelName: 'other' });
+  });
+
+  it('refuses a flag it does not know', () => {
+    expect(() => replicaOptionsFromArgs(['--slot', '3'], {})).toThrow(/Unknown option/);
+  });
+});
