@@ -19,7 +19,6 @@ async function main(): Promise<void> {
   const { corpusLoadMs, trainMs, trainingEmails } = built;
   logger('replica').debug({ corpusLoadMs, trainMs, trainingEmails }, 'model trained');
   const model = `model ${replica.modelName} rev ${replica.revision}`;
-  // biome-ignore lint/suspicious/noConsole: the entry point's one start-up line, for humans
   console.log(`replica listening on ${replica.url} (${model}, slots ${replica.stats().slots})`);
 
   const shutdown = async () => {
