@@ -3,13 +3,7 @@ import { parseConfig } from '../src/config.ts';
 import { TokenlineError } from '../src/errors.ts';
 import { Service } from '../src/service.ts';
 import { startPrivateRedis } from './support/redis-server.ts';
-import {
-  brokers,
-  createTestTopics,
-  deleteTestTopics,
-  redisUrl,
-  uniqueName,
-} from './support/services.ts';
+import { brokers, createTestTopics, deleteTestTopics, uniqueName } from './support/services.ts';
 
 async function startError(service: Service): Promise<TokenlineError> {
   const error = await service.start().then(

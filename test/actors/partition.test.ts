@@ -51,7 +51,7 @@ describe('partition machine', () => {
   });
 
   it('never commits past a record that is still in flight', async () => {
-    const { actor, clock, ports } = start();
+    const { clock, ports } = start();
     ports.feed([0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('x'))));
     await settle();
     ports.calls[1]?.answer.resolve(success());
@@ -69,7 +69,7 @@ describe('partition machine', () => {
   });
 
   it('runs records with the same key one after another, in offset order', async () => {
-    const { actor, ports } = start();
+    const { ports } = start();
     ports.feed([
       sourceRecord(0, 'a', email('1')),
       sourceRecord(1, 'a', email('2')),
@@ -84,7 +84,7 @@ describe('partition machine', () => {
   });
 
   it('retries a retryable failure after a backoff and counts the attempts', async () => {
-    const { actor, clock, ports } = start();
+    const { clock, ports } = start();
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     ports.calls[0]?.answer.resolve({
@@ -105,7 +105,7 @@ describe('partition machine', () => {
   });
 
   it('dead-letters a poison record at once, with its reason, and keeps committing', async () => {
-    const { actor, clock, ports } = start();
+    const { clock, ports } = start();
     ports.feed([sourceRecord(0, 'a', '{not json'), sourceRecord(1, 'b', email('fine'))]);
     await settle();
     expect(ports.calls).toHaveLength(1);
@@ -122,7 +122,7 @@ describe('partition machine', () => {
   });
 
   it('dead-letters with reason retries-exhausted after the last attempt', async () => {
-    const { actor, clock, ports } = start();
+    const { clock, ports } = start();
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     for (let attempt = 0; attempt < 3; attempt++) {
       await settle();
@@ -141,7 +141,7 @@ describe('partition machine', () => {
   });
 
   it('ignores records fetched again after a rebalance', async () => {
-    const { actor, ports } = start();
+    const { ports } = start();
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
@@ -216,7 +216,7 @@ describe('partition machine', () => {
 
 describe('record machine edge cases', () => {
   it('dead-letters a result the output topic would refuse as non-retryable', async () => {
-    const { actor, clock, ports } = start();
+    const { clock, ports } = start();
     ports.produce = async (message) => {
       if (message.topic === 'out') throw new TokenlineError(errorCodes.tooLarge, 'too large');
       ports.produced.push(message);
@@ -235,7 +235,7 @@ describe('record machine edge cases', () => {
   });
 
   it('sends a dead letter without its value when the value makes it too large', async () => {
-    const { actor, ports } = start();
+    const { ports } = start();
     ports.produce = async (message) => {
       if ((message.value?.length ?? 0) > 0) throw new TokenlineError(errorCodes.tooLarge, 'big');
       ports.produced.push(message);
@@ -249,7 +249,7 @@ describe('record machine edge cases', () => {
   });
 
   it('dead-letters a record whose deadline passed before admission, without inferring', async () => {
-    const { actor, clock, ports } = start();
+    const { clock, ports } = start();
     clock.set(10_000);
     const record = sourceRecord(0, 'a', email('x'));
     record.headers.set(Buffer.from('deadline'), Buffer.from('5000'));
@@ -261,7 +261,7 @@ describe('record machine edge cases', () => {
   });
 
   it('defers a retry by the longest backoff when the retry budget is spent', async () => {
-    const { actor, clock, ports } = start();
+    const { clock, ports } = start();
     ports.retryBudget = { recordAttempt: () => undefined, tryRetry: () => false };
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
