@@ -200,6 +200,16 @@ describe('PartitionSource on a real broker', () => {
     expect(again.records.map((r) => r.value?.toString())).toEqual(['after']);
   });
 
+  it('fetches again on a fresh connection when the connection is lost mid-poll', async () => {
+    const polled = source.fetch(topic, 0, 0n, { maxWaitMs: 3_000, maxBytes: 1_048_576 });
+    await Bun.sleep(100);
+    await source.release(topic, 0);
+    await produce(0, [{ value: text('after reconnect') }]);
+
+    const result = await polled;
+    expect(result.records.map((r) => r.value?.toString())).toEqual(['after reconnect']);
+  });
+
   it('skips aborted transactions and transaction markers, reading committed', async () => {
     const values = (...v: string[]) =>
       v.map((value) => ({ topic, partition: 0, value: text(value) }));
