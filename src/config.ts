@@ -106,8 +106,12 @@ export const configSchema = z.object({
       commitIntervalMs: z.int().min(1).default(200),
       /** Commit early once this many records completed. Default 500. */
       commitBatch: z.int().min(1).default(500),
-      /** Time revocation or shutdown waits for in-flight records. Default 10000 ms. */
-      drainTimeoutMs: z.int().min(0).default(10_000),
+      /**
+       * Time a revocation or shutdown waits for in-flight records before abandoning them (they
+       * are fetched again by the next owner). Must stay under 80 % of kafka.sessionTimeoutMs,
+       * since the group waits that long for this member to rejoin. Default 5000 ms.
+       */
+      drainTimeoutMs: z.int().min(0).default(5_000),
     })
     .prefault({}),
   retry: z
@@ -183,6 +187,12 @@ export function parseConfig(input: unknown): Config {
   const config = result.data;
   if (config.queue.lowWater >= config.queue.highWater) {
     throw new ConfigError('queue.lowWater', 'must be below queue.highWater');
+  }
+  if (config.partition.drainTimeoutMs >= 0.8 * config.kafka.sessionTimeoutMs) {
+    throw new ConfigError(
+      'partition.drainTimeoutMs',
+      'must be below 80% of kafka.sessionTimeoutMs',
+    );
   }
   if (config.retry.baseDelayMs > config.retry.maxDelayMs) {
     throw new ConfigError('retry.baseDelayMs', 'must not exceed retry.maxDelayMs');

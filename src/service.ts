@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { type Actor, createActor } from 'xstate';
-import type { PartitionInput } from './actors/partition.ts';
+import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import type { PartitionContext, PartitionInput } from './actors/partition.ts';
 import type { PartitionPorts } from './actors/ports.ts';
-import { supervisorMachine, type TopicPartition } from './actors/supervisor.ts';
+import { partitionActorId, supervisorMachine, type TopicPartition } from './actors/supervisor.ts';
 import type { Config } from './config.ts';
 import { InferenceGateway } from './inference/gateway.ts';
 import { ReplicaClient } from './inference/replica-client.ts';
@@ -14,30 +14,39 @@ import {
   createConsumer,
   createProducer,
 } from './kafka/clients.ts';
-import { Intake } from './kafka/intake.ts';
+import { GroupMembership } from './kafka/group-membership.ts';
 import { OutputSink } from './kafka/output-sink.ts';
+import { PartitionSource } from './kafka/partition-source.ts';
 import { logger } from './log.ts';
+import { Metrics, type MetricsSource } from './metrics.ts';
 import { RetryBudget } from './policy/retry-budget.ts';
 import { connectRedis } from './redis.ts';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
 
+/** Fetch long-poll: short enough to notice a drain quickly, long enough to batch. */
+const fetchMaxWaitMs = 500;
+const fetchMaxBytes = 1024 * 1024;
+
 const log = logger('service');
 
 /**
- * The running pipeline: consumer group, supervisor and partition actors, inference gateway,
- * in-process workers (unless they run elsewhere), and the sink. `start` fails fast and names
- * what is wrong; `stop` drains within the configured bound and commits before leaving.
+ * The running pipeline: group membership, supervisor and partition actors (each fetching its
+ * own partition), inference gateway, in-process workers (unless they run elsewhere), and the
+ * sink. `start` fails fast and names what is wrong; `stop` drains within the configured bound
+ * and commits before leaving the group.
  */
 export class Service {
   readonly config: Config;
   revision = 'unknown';
+  metrics: Metrics | null = null;
   #redis: Redis | null = null;
   #gateway: InferenceGateway | null = null;
   #workers: WorkerPool | null = null;
   #consumer: BufferConsumer | null = null;
   #producer: BufferProducer | null = null;
-  #intake: Intake | null = null;
+  #source: PartitionSource | null = null;
+  #membership: GroupMembership | null = null;
   #supervisor: SupervisorActor | null = null;
   #stopping: Promise<void> | null = null;
 
@@ -54,8 +63,10 @@ export class Service {
     return this.#gateway;
   }
 
-  get intake(): Intake | null {
-    return this.#intake;
+  /** Partition actors running now. */
+  partitionActors(): AnyActorRef[] {
+    const children = this.#supervisor?.getSnapshot().children ?? {};
+    return Object.values(children).filter((c): c is AnyActorRef => c !== undefined);
   }
 
   async start(): Promise<void> {
@@ -80,13 +91,10 @@ export class Service {
 
     this.#producer = createProducer(config.kafka);
     this.#consumer = createConsumer(config.kafka);
-    const sink = new OutputSink(this.#producer, { maxMessageBytes: config.kafka.maxMessageBytes });
-    const ports = this.#ports(sink);
-    this.#supervisor = createActor(supervisorMachine, {
-      input: { partitionInput: (tp) => this.#partitionInput(tp, ports) },
-    });
-    this.#supervisor.start();
-    await this.#startIntake();
+    this.#source = new PartitionSource(this.#consumer);
+    this.metrics = new Metrics(this.#metricsSource(), this.revision, topics.input);
+    this.#startSupervisor();
+    await this.#joinGroup();
     log.info({ revision: this.revision, input: topics.input }, 'service started');
   }
 
@@ -97,14 +105,20 @@ export class Service {
   }
 
   async #stop(): Promise<void> {
-    this.#intake?.pause();
     const supervisor = this.#supervisor;
     if (supervisor && supervisor.getSnapshot().status === 'active') {
       supervisor.send({ type: 'service.shutdown' });
-      await waitForDone(supervisor, this.config.partition.drainTimeoutMs + 5_000);
+      await waitUntil(
+        supervisor,
+        (s) => s.status === 'done',
+        this.config.partition.drainTimeoutMs + 5_000,
+      );
     }
-    await this.#intake?.close().catch(() => undefined);
-    await this.#consumer?.close(true).catch(() => undefined);
+    await this.#membership
+      ?.leave()
+      .catch((error) => log.warn({ err: error }, 'leaving the group failed'));
+    if (!this.#membership) await this.#consumer?.close(true).catch(() => undefined);
+    await this.#source?.close().catch(() => undefined);
     await this.#producer?.close().catch(() => undefined);
     // In-flight records were drained or abandoned above; nothing left is worth waiting for.
     await this.#workers?.close(true).catch(() => undefined);
@@ -126,35 +140,82 @@ export class Service {
     await this.#workers.start();
   }
 
-  async #startIntake(): Promise<void> {
+  #startSupervisor(): void {
     const { config } = this;
-    const supervisor = this.supervisor;
-    const gateway = this.#gateway;
-    const partitionsPaused = () =>
-      Object.values(supervisor.getSnapshot().children).some((child) =>
-        child?.getSnapshot().matches?.({ running: { intake: 'paused' } }),
-      );
-    this.#intake = new Intake({
-      consumer: this.#consumer as BufferConsumer,
-      topic: config.topics.input,
-      supervisor,
-      shouldPause: () => partitionsPaused() || (gateway?.waiting ?? 0) >= config.queue.highWater,
-      mayResume: () => !partitionsPaused() && (gateway?.waiting ?? 0) <= config.queue.lowWater,
+    const sink = new OutputSink(this.#producer as BufferProducer, {
+      maxMessageBytes: config.kafka.maxMessageBytes,
     });
-    await this.#intake.start();
+    const ports = this.#ports(sink);
+    this.#supervisor = createActor(supervisorMachine, {
+      input: {
+        partitionInput: (tp) => this.#partitionInput(tp, ports),
+        budget: {
+          restarts: config.supervisor.restartBudget,
+          windowMs: config.supervisor.restartWindowMs,
+        },
+        now: Date.now,
+      },
+      inspect: this.metrics?.inspect,
+    });
+    this.#supervisor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.value !== 'failed') return;
+        log.error(
+          { failure: snapshot.context.failure },
+          'a partition actor exhausted its restarts',
+        );
+      },
+    });
+    this.#supervisor.start();
+  }
+
+  async #joinGroup(): Promise<void> {
+    const supervisor = this.supervisor;
+    const source = this.#source as PartitionSource;
+    this.#membership = new GroupMembership(this.#consumer as BufferConsumer, {
+      onAssignment: (partitions) => {
+        const input = partitions.filter((tp) => tp.topic === this.config.topics.input);
+        log.info({ partitions: input.map((tp) => tp.partition) }, 'partitions assigned');
+        supervisor.send({ type: 'assignment.changed', partitions: input });
+      },
+      // The group's protocol is eager: before rejoining, every owned partition is drained and
+      // its completed prefix committed while this member still owns it.
+      beforeRevoke: async (revoked) => {
+        if (supervisor.getSnapshot().status !== 'active') return;
+        supervisor.send({ type: 'assignment.changed', partitions: [] });
+        const ids = new Set(revoked.map(partitionActorId));
+        await waitUntil(
+          supervisor,
+          (s) => Object.keys(s.children).every((id) => !ids.has(id)),
+          this.config.partition.drainTimeoutMs + 1_000,
+        );
+        await Promise.all(revoked.map((tp) => source.release(tp.topic, tp.partition)));
+      },
+    });
+    await this.#membership.join([this.config.topics.input]);
   }
 
   #ports(sink: OutputSink): PartitionPorts {
     const { config } = this;
     const gateway = this.#gateway as InferenceGateway;
     const consumer = this.#consumer as BufferConsumer;
+    const source = this.#source as PartitionSource;
     return {
+      startOffset: (topic, partition) => source.startOffset(topic, partition),
+      fetch: (topic, partition, offset, signal) =>
+        source.fetch(topic, partition, offset, {
+          maxWaitMs: fetchMaxWaitMs,
+          maxBytes: fetchMaxBytes,
+          signal,
+        }),
+      queueAboveHighWater: () => gateway.waiting >= config.queue.highWater,
+      queueBelowLowWater: () => gateway.waiting <= config.queue.lowWater,
       infer: (request, signal) => gateway.infer(request, signal),
       produce: (message) => sink.send(message),
       commit: async (request) => {
-        // Never commit for a partition this member no longer owns: the new owner's progress
-        // would be overwritten.
-        if (!this.#intake?.owns(request.topic, request.partition)) return;
+        // Never commit for a partition this member no longer owns: the consumer would send it
+        // under its current generation and overwrite the new owner's progress.
+        if (!this.#membership?.owns(request.topic, request.partition)) return;
         await consumer.commit({ offsets: [request] });
       },
       now: Date.now,
@@ -176,6 +237,28 @@ export class Service {
     const { partition, task } = this.config;
     return { ...tp, options: partition, task, ports };
   }
+
+  #metricsSource(): MetricsSource {
+    return {
+      partitions: () =>
+        this.partitionActors().map((actor) => {
+          const context = actor.getSnapshot().context as PartitionContext;
+          const lag =
+            context.highWatermark !== null
+              ? Number(
+                  context.highWatermark - (context.committedOffset ?? context.fetchOffset ?? 0n),
+                )
+              : null;
+          return {
+            partition: String(context.partition),
+            inFlight: context.window.unsettled,
+            paused: context.pausedBy !== null,
+            lag,
+          };
+        }),
+      queueDepth: () => this.#gateway?.waiting ?? 0,
+    };
+  }
 }
 
 async function resolveRevision(config: Config): Promise<string> {
@@ -191,21 +274,33 @@ async function resolveRevision(config: Config): Promise<string> {
   }
 }
 
-function waitForDone(actor: SupervisorActor, timeoutMs: number): Promise<void> {
+type SupervisorSnapshot = ReturnType<SupervisorActor['getSnapshot']>;
+
+function waitUntil(
+  actor: SupervisorActor,
+  done: (snapshot: SupervisorSnapshot) => boolean,
+  timeoutMs: number,
+): Promise<void> {
   return new Promise((resolve) => {
+    if (done(actor.getSnapshot())) {
+      resolve();
+      return;
+    }
     const timer = setTimeout(() => {
       subscription.unsubscribe();
       resolve();
     }, timeoutMs);
-    const subscription = actor.subscribe((snapshot) => {
-      if (snapshot.status !== 'done') return;
-      clearTimeout(timer);
-      subscription.unsubscribe();
-      resolve();
+    const subscription = actor.subscribe({
+      next: (snapshot) => {
+        if (!done(snapshot)) return;
+        clearTimeout(timer);
+        subscription.unsubscribe();
+        resolve();
+      },
+      complete: () => {
+        clearTimeout(timer);
+        resolve();
+      },
     });
-    if (actor.getSnapshot().status === 'done') {
-      clearTimeout(timer);
-      resolve();
-    }
   });
 }

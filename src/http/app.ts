@@ -3,6 +3,7 @@ import type { AnyActorRef } from 'xstate';
 import { partitionMachine } from '../actors/partition.ts';
 import { recordMachine } from '../actors/record.ts';
 import { supervisorMachine } from '../actors/supervisor.ts';
+import type { Metrics } from '../metrics.ts';
 import type { SupervisorActor } from '../service.ts';
 import { summarizeActor } from './summaries.ts';
 
@@ -15,6 +16,7 @@ const machines = {
 /** What the HTTP API reads; the running Service provides it. */
 export interface AppSource {
   readonly supervisor: SupervisorActor;
+  readonly metrics?: Metrics | null;
 }
 
 /**
@@ -44,6 +46,13 @@ export function createApp(service: AppSource): Hono {
     const actor = id === 'supervisor' ? root : (root.getSnapshot().children[id] as AnyActorRef);
     if (!actor) return c.json({ error: { code: 'not_found', message: `no actor ${id}` } }, 404);
     return c.json(summarizeActor(id, actor));
+  });
+
+  app.get('/metrics', async (c) => {
+    const registry = service.metrics?.registry;
+    if (!registry)
+      return c.json({ error: { code: 'unavailable', message: 'no metrics yet' } }, 503);
+    return c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });
   });
 
   app.get('/machines', (c) => c.json({ machines: Object.keys(machines) }));
