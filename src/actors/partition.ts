@@ -47,7 +47,12 @@ export interface PartitionContext extends PartitionInput {
   stats: PartitionStats;
 }
 
-export type PartitionEvent = RecordSettledEvent | { type: 'partition.drain' };
+export type PartitionEvent =
+  | RecordSettledEvent
+  | { type: 'partition.drain' }
+  | { type: 'partition.pause' }
+  | { type: 'partition.resume' }
+  | { type: 'partition.set-window'; window: number };
 
 type FetchDone = { type: 'xstate.done.actor.fetch'; output: FetchResult };
 
@@ -125,6 +130,13 @@ export const partitionMachine = setup({
       context.settledSinceCommit++;
     }),
     markPausedByWindow: assign({ pausedBy: 'window' }),
+    markHeldByOperator: assign({ pausedBy: 'operator' }),
+    setWindow: assign({
+      options: ({ context, event }) =>
+        event.type === 'partition.set-window'
+          ? { ...context.options, window: event.window }
+          : context.options,
+    }),
     markPausedByQueue: assign({ pausedBy: 'queue' }),
     clearPaused: assign({ pausedBy: null }),
     recordFetchError: assign({
@@ -170,6 +182,7 @@ export const partitionMachine = setup({
       on: {
         'record.settled': { actions: 'settleRecord' },
         'partition.drain': { target: 'draining' },
+        'partition.set-window': { actions: 'setWindow' },
       },
       states: {
         intake: {
@@ -210,7 +223,13 @@ export const partitionMachine = setup({
               // The queue's depth changes without an event reaching this actor: look again.
               after: { backpressureCheck: { target: 'paused', reenter: true } },
             },
+            // An operator paused this partition; in-flight records still finish and commit.
+            held: {
+              entry: 'markHeldByOperator',
+              on: { 'partition.resume': { target: 'fetching', actions: 'clearPaused' } },
+            },
           },
+          on: { 'partition.pause': { target: '.held' } },
         },
         commit: {
           initial: 'idle',

@@ -278,3 +278,31 @@ describe('record machine edge cases', () => {
     expect(ports.calls).toHaveLength(2);
   });
 });
+
+describe('operator controls', () => {
+  it('holds intake while paused by an operator and fetches again on resume', async () => {
+    const { actor, clock, ports } = start();
+    await settle();
+    actor.send({ type: 'partition.pause' });
+    await settle();
+    expect(actor.getSnapshot().matches({ running: { intake: 'held' } })).toBe(true);
+    expect(actor.getSnapshot().context.pausedBy).toBe('operator');
+    ports.feed([sourceRecord(0, 'a', email('x'))]);
+    clock.increment(1_000);
+    await settle();
+    expect(ports.calls).toHaveLength(0);
+
+    actor.send({ type: 'partition.resume' });
+    await settle();
+    expect(ports.calls).toHaveLength(1);
+    expect(actor.getSnapshot().context.pausedBy).toBeNull();
+  });
+
+  it('applies a new window size at once', async () => {
+    const { actor, ports } = start({ window: 8 });
+    actor.send({ type: 'partition.set-window', window: 2 });
+    ports.feed([0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('x'))));
+    await settle();
+    expect(actor.getSnapshot().context.pausedBy).toBe('window');
+  });
+});
