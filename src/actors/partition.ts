@@ -109,14 +109,21 @@ export const partitionMachine = setup({
     }),
     admitFetched: enqueueActions(({ context, event, enqueue }) => {
       const { records, nextOffset, highWatermark } = (event as unknown as FetchDone).output;
+      let fetchOffset = nextOffset;
       for (const record of records) {
+        // A fetch can return more records than the window has room for; the rest stay in
+        // Kafka and are fetched again, so the window is a hard bound on what is held.
+        if (context.window.unsettled >= context.options.window) {
+          fetchOffset = record.offset;
+          break;
+        }
         const verdict = context.window.admit(record);
         if (verdict === 'duplicate') continue;
         context.stats.fetched++;
         context.leaderEpoch = record.leaderEpoch;
         if (verdict === 'start') enqueue.spawnChild('record', recordSpawn(context, record));
       }
-      enqueue.assign({ fetchOffset: nextOffset, highWatermark });
+      enqueue.assign({ fetchOffset, highWatermark });
     }),
     settleRecord: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'record.settled') return;

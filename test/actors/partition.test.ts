@@ -306,3 +306,18 @@ describe('operator controls', () => {
     expect(actor.getSnapshot().context.pausedBy).toBe('window');
   });
 });
+
+describe('window bound', () => {
+  it('admits no more than the window from one large fetch and fetches the rest again later', async () => {
+    const { actor, ports } = start({ window: 4 });
+    ports.feed([0, 1, 2, 3, 4, 5, 6, 7].map((o) => sourceRecord(o, `k${o}`, email('x'))));
+    await settle();
+    expect(ports.calls).toHaveLength(4);
+    expect(actor.getSnapshot().context.window.unsettled).toBe(4);
+    expect(actor.getSnapshot().context.fetchOffset).toBe(4n);
+
+    for (const call of ports.calls) call.answer.resolve(success());
+    await settle();
+    expect(ports.fetches).toEqual([0n, 4n]);
+  });
+});
