@@ -15,7 +15,7 @@ export interface ServiceProcess {
 export async function startServiceProcess(config: ConfigInput): Promise<ServiceProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tokenline-test-'));
   const path = join(dir, 'config.json');
-  writeFileSync(path, JSON.stringify({ ...config, http: { port: 0, ...config.http } }));
+  writeFileSync(path, JSON.stringify({ ...config, http: { ...config.http, port: 0 } }));
   const child = spawn([process.execPath, 'src/main.ts', 'run'], {
     env: { ...process.env, TOKENLINE_CONFIG: path, TOKENLINE_LOG_LEVEL: 'warn' },
     stdin: 'ignore',
