@@ -100,6 +100,12 @@ export const configSchema = z.object({
     .object({
       /** Ordering inside a partition: 'key', 'partition' or 'none'. Default 'key'. */
       ordering: z.enum(['key', 'partition', 'none']).default('key'),
+      /**
+       * After a dead letter in 'key' ordering: 'continue' with the key's next record, or 'park'
+       * the key until an operator unparks it (its later records wait, and so does the commit).
+       * Default 'continue'.
+       */
+      onDeadLetter: z.enum(['continue', 'park']).default('continue'),
       /** Records a partition actor holds at once (in flight or waiting on their key). Default 256. */
       window: z.int().min(1).max(100_000).default(256),
       /** Commit at the latest after this long. Default 200 ms. */
@@ -161,6 +167,8 @@ export const configSchema = z.object({
       port: z.int().min(0).max(65_535).default(8080),
       /** Bearer token for controls; controls are disabled without one. */
       token: z.string().min(16).optional(),
+      /** Reads (actors, machines, events, metrics) need the token too. Default false. */
+      protectReads: z.boolean().default(false),
     })
     .prefault({}),
   workers: z
@@ -193,6 +201,9 @@ export function parseConfig(input: unknown): Config {
       'partition.drainTimeoutMs',
       'must be below 80% of kafka.sessionTimeoutMs',
     );
+  }
+  if (config.http.protectReads && config.http.token === undefined) {
+    throw new ConfigError('http.protectReads', 'needs http.token (TOKENLINE_HTTP_TOKEN)');
   }
   if (config.retry.baseDelayMs > config.retry.maxDelayMs) {
     throw new ConfigError('retry.baseDelayMs', 'must not exceed retry.maxDelayMs');

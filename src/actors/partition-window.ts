@@ -24,6 +24,8 @@ export class PartitionWindow {
   #order: bigint[] = [];
   #head = 0;
   readonly #groups = new Map<string, bigint[]>();
+  // Groups whose records wait for an operator after one of them was dead-lettered.
+  readonly #parked = new Set<string>();
   #nextOffset: bigint | null = null;
   #unsettled = 0;
 
@@ -58,25 +60,48 @@ export class PartitionWindow {
     const queue = this.#groups.get(group);
     if (queue) {
       queue.push(record.offset);
-      return 'wait';
+      return queue.length === 1 && !this.#parked.has(group) ? 'start' : 'wait';
     }
     this.#groups.set(group, [record.offset]);
     return 'start';
   }
 
-  /** Marks a record settled; returns the record of the same group that may start now. */
-  settle(offset: bigint): SourceRecord | undefined {
+  /**
+   * Marks a record settled; returns the record of the same group that may start now. With
+   * `park`, the group's later records wait (and keep the commit behind them) until `unpark`.
+   */
+  settle(offset: bigint, park = false): SourceRecord | undefined {
     const held = this.#held.get(offset);
     if (!held || held.settled) return undefined;
     held.settled = true;
     this.#unsettled--;
     if (held.group === null) return undefined;
 
-    const queue = this.#groups.get(held.group);
-    queue?.shift();
-    const next = queue?.[0];
+    const queue = this.#groups.get(held.group) ?? [];
+    queue.shift();
+    if (park) {
+      this.#parked.add(held.group);
+      this.#groups.set(held.group, queue);
+      return undefined;
+    }
+    return this.#headOf(held.group, queue);
+  }
+
+  /** Lets a parked group go on; returns its record that may start now. */
+  unpark(group: string): SourceRecord | undefined {
+    if (!this.#parked.delete(group)) return undefined;
+    return this.#headOf(group, this.#groups.get(group) ?? []);
+  }
+
+  /** Groups parked after a dead letter, as their key bytes read as latin1. */
+  parkedGroups(): string[] {
+    return [...this.#parked];
+  }
+
+  #headOf(group: string, queue: bigint[]): SourceRecord | undefined {
+    const next = queue[0];
     if (next === undefined) {
-      this.#groups.delete(held.group);
+      this.#groups.delete(group);
       return undefined;
     }
     return this.#held.get(next)?.record;

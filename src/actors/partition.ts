@@ -14,6 +14,11 @@ export interface PartitionOptions {
   commitIntervalMs: number;
   commitBatch: number;
   drainTimeoutMs: number;
+  /**
+   * After a dead letter in `key` ordering: 'continue' with the key's next record, or 'park'
+   * the key (its later records wait, and the commit with them) until an operator unparks it.
+   */
+  onDeadLetter: 'continue' | 'park';
 }
 
 export interface PartitionInput {
@@ -52,7 +57,8 @@ export type PartitionEvent =
   | { type: 'partition.drain' }
   | { type: 'partition.pause' }
   | { type: 'partition.resume' }
-  | { type: 'partition.set-window'; window: number };
+  | { type: 'partition.set-window'; window: number }
+  | { type: 'partition.unpark'; key: string };
 
 type FetchDone = { type: 'xstate.done.actor.fetch'; output: FetchResult };
 
@@ -130,11 +136,17 @@ export const partitionMachine = setup({
       enqueue.stopChild(recordId(event.offset));
       if (event.outcome === 'emitted') context.stats.emitted++;
       else context.stats.deadLettered++;
-      const next = context.window.settle(event.offset);
+      const park = context.options.onDeadLetter === 'park' && event.outcome === 'dead-lettered';
+      const next = context.window.settle(event.offset, park);
       if (next) enqueue.spawnChild('record', recordSpawn(context, next));
       const completed = context.window.releaseSettledPrefix();
       if (completed !== null) context.completedOffset = completed;
       context.settledSinceCommit++;
+    }),
+    unparkKey: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'partition.unpark') return;
+      const next = context.window.unpark(event.key);
+      if (next) enqueue.spawnChild('record', recordSpawn(context, next));
     }),
     markPausedByWindow: assign({ pausedBy: 'window' }),
     markHeldByOperator: assign({ pausedBy: 'operator' }),
@@ -190,6 +202,7 @@ export const partitionMachine = setup({
         'record.settled': { actions: 'settleRecord' },
         'partition.drain': { target: 'draining' },
         'partition.set-window': { actions: 'setWindow' },
+        'partition.unpark': { actions: 'unparkKey' },
       },
       states: {
         intake: {

@@ -47,3 +47,24 @@ describe('partition window', () => {
     expect(window.admit(rec(6, 'a'))).toBe('wait');
   });
 });
+
+describe('parked groups', () => {
+  it('keeps later records of a parked key waiting, including ones admitted later', () => {
+    const window = new PartitionWindow('key');
+    window.admit(rec(0, 'a'));
+    expect(window.admit(rec(1, 'a'))).toBe('wait');
+    expect(window.settle(0n, true)).toBeUndefined();
+    expect(window.admit(rec(2, 'a'))).toBe('wait');
+    expect(window.unpark('a')?.offset).toBe(1n);
+    expect(window.settle(1n)?.offset).toBe(2n);
+  });
+
+  it('parks a key with nothing waiting, so its next record waits too', () => {
+    const window = new PartitionWindow('key');
+    window.admit(rec(0, 'a'));
+    window.settle(0n, true);
+    expect(window.admit(rec(1, 'a'))).toBe('wait');
+    expect(window.unpark('a')?.offset).toBe(1n);
+    expect(window.unpark('a')).toBeUndefined();
+  });
+});

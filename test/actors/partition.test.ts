@@ -23,6 +23,7 @@ function start(options: Partial<PartitionOptions> = {}) {
         commitIntervalMs: 100,
         commitBatch: 1_000,
         drainTimeoutMs: 1_000,
+        onDeadLetter: 'continue',
         ...options,
       },
     },
@@ -319,5 +320,40 @@ describe('window bound', () => {
     for (const call of ports.calls) call.answer.resolve(success());
     await settle();
     expect(ports.fetches).toEqual([0n, 4n]);
+  });
+});
+
+describe('dead letters in key order', () => {
+  it('parks the key after a dead letter until an operator unparks it', async () => {
+    const { actor, clock, ports } = start({ onDeadLetter: 'park' });
+    ports.feed([
+      sourceRecord(0, 'a', '{poison'),
+      sourceRecord(1, 'a', email('after poison')),
+      sourceRecord(2, 'b', email('other key')),
+    ]);
+    await settle();
+    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e2']);
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    clock.increment(100);
+    await settle();
+    expect(actor.getSnapshot().context.window.parkedGroups()).toEqual(['a']);
+    expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
+
+    actor.send({ type: 'partition.unpark', key: 'a' });
+    await settle();
+    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e2', 'e1']);
+    ports.calls[1]?.answer.resolve(success());
+    await settle();
+    clock.increment(100);
+    await settle();
+    expect(ports.commits.map((c) => c.offset)).toEqual([1n, 3n]);
+  });
+
+  it('continues with the next record of the key by default', async () => {
+    const { ports } = start();
+    ports.feed([sourceRecord(0, 'a', '{poison'), sourceRecord(1, 'a', email('next'))]);
+    await settle();
+    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e1']);
   });
 });
