@@ -73,7 +73,9 @@ describe('rebalance and shutdown with records in flight', () => {
     expect(bench.reader.outputs.length).toBeLessThan(bench.emails.length);
     // What was committed is exactly a completed prefix: every record below it has its result.
     const committed = await committedOffsets(config.kafka.groupId, bench.topics.input);
-    await Bun.sleep(500);
+    // The reader may lag behind the broker; wait until it saw at least the committed records.
+    const committedCount = committed.reduce((sum, offset) => sum + Number(offset ?? 0n), 0);
+    await bench.reader.waitFor(committedCount, 10_000);
     for (const [partition, offset] of committed.entries()) {
       const below = new Set(
         bench.reader.outputs
