@@ -23,7 +23,8 @@ async function run(): Promise<void> {
   console.log(`tokenline: consuming ${config.topics.input}; HTTP API on ${server.url}`);
   onSignal(async () => {
     await service.stop();
-    await server.stop();
+    // Closes open connections too: a live-events stream (GET /events) never ends by itself.
+    await server.stop(true);
   });
 }
 

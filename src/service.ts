@@ -4,6 +4,14 @@ import type { PartitionContext, PartitionInput } from './actors/partition.ts';
 import type { PartitionPorts } from './actors/ports.ts';
 import { partitionActorId, supervisorMachine, type TopicPartition } from './actors/supervisor.ts';
 import type { Config } from './config.ts';
+import type { DeadLetterReason } from './contracts/dead-letter.ts';
+import { type RedriveReport, redriveDeadLetters } from './http/dead-letter-redrive.ts';
+import {
+  type ReadinessCheck,
+  type ReadinessReport,
+  reportOf,
+  supervisorCheck,
+} from './http/health.ts';
 import { InferenceGateway } from './inference/gateway.ts';
 import { ReplicaClient } from './inference/replica-client.ts';
 import { WorkerPool } from './inference/worker.ts';
@@ -21,8 +29,12 @@ import { logger } from './log.ts';
 import { Metrics, type MetricsSource } from './metrics.ts';
 import { RetryBudget } from './policy/retry-budget.ts';
 import { connectRedis } from './redis.ts';
+import { withTimeout } from './timeout.ts';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
+
+/** How long a readiness probe waits for Kafka or Redis. */
+const probeTimeoutMs = 1_000;
 
 /** Fetch long-poll: short enough to notice a drain quickly, long enough to batch. */
 const fetchMaxWaitMs = 500;
@@ -258,6 +270,67 @@ export class Service {
         }),
       queueDepth: () => this.#gateway?.waiting ?? 0,
     };
+  }
+
+  // Operator controls and probes, for the HTTP API (src/http). Pause, resume, window size and
+  // restart of a partition are events to the running actors (src/http/partition-controls.ts).
+
+  /**
+   * Readiness for /health/ready: false until the group assigned this member partitions, while
+   * a revocation drains them, and while the broker or Redis does not answer a cheap request
+   * within `probeTimeoutMs`. The HTTP layer reuses an answer for a second.
+   */
+  async readiness(): Promise<ReadinessReport> {
+    const [kafka, redis] = await Promise.all([this.#kafkaCheck(), this.#redisCheck()]);
+    return reportOf({ group: this.#groupCheck(), kafka, redis });
+  }
+
+  /** Copies dead letters (all, or one reason's) back to the input topic in offset order. */
+  redriveDeadLetters(reason?: DeadLetterReason): Promise<RedriveReport> {
+    const producer = this.#producer;
+    if (!producer) return Promise.reject(new Error('service not started'));
+    const { kafka, topics } = this.config;
+    return redriveDeadLetters({
+      kafka,
+      deadLetterTopic: topics.deadLetter,
+      inputTopic: topics.input,
+      producer,
+      reason,
+    });
+  }
+
+  #groupCheck(): ReadinessCheck {
+    const membership = this.#membership;
+    if (!membership || membership.generationId < 0 || !this.#supervisor) {
+      return { ok: false, detail: 'not yet a member of the consumer group' };
+    }
+    return supervisorCheck(this.#supervisor);
+  }
+
+  async #kafkaCheck(): Promise<ReadinessCheck> {
+    const producer = this.#producer;
+    if (!producer) return { ok: false, detail: 'Kafka: not connected' };
+    try {
+      const request = producer.metadata({ topics: [this.config.topics.input], forceUpdate: true });
+      await withTimeout(request, probeTimeoutMs, () => new Error('no answer in time'));
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, detail: `Kafka: ${(error as Error).message}` };
+    }
+  }
+
+  async #redisCheck(): Promise<ReadinessCheck> {
+    const redis = this.#redis;
+    // A command sent while disconnected waits in ioredis's queue: answer from the status.
+    if (redis?.status !== 'ready') {
+      return { ok: false, detail: `Redis: connection ${redis?.status ?? 'not open'}` };
+    }
+    try {
+      await withTimeout(redis.ping(), probeTimeoutMs, () => new Error('no answer in time'));
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, detail: `Redis: ${(error as Error).message}` };
+    }
   }
 }
 

@@ -1,61 +1,162 @@
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
-import { supervisorMachine } from '../../src/actors/supervisor.ts';
-import { parseConfig } from '../../src/config.ts';
-import { createApp } from '../../src/http/app.ts';
-import { fakePorts } from '../support/machine-ports.ts';
+import type { ActorSummary } from '../../src/http/summaries.ts';
+import { Metrics } from '../../src/metrics.ts';
+import { settle, sourceRecord, success } from '../support/machine-ports.ts';
+import { appFor, jsonOf, testApp } from './fixtures.ts';
 
-function appWithPartitions(partitions: number[]) {
-  const config = parseConfig({});
-  const ports = fakePorts(Date.now);
-  const supervisor = createActor(supervisorMachine, {
-    input: {
-      partitionInput: (tp) => ({ ...tp, options: config.partition, task: config.task, ports }),
-      budget: { restarts: 3, windowMs: 60_000 },
-      now: Date.now,
-    },
-  });
-  supervisor.start();
-  supervisor.send({
-    type: 'assignment.changed',
-    partitions: partitions.map((partition) => ({ topic: 'emails', partition })),
-  });
-  return createApp({ supervisor });
-}
-
-describe('HTTP API', () => {
+describe('HTTP API: actors', () => {
   it('lists the supervisor and one actor per assigned partition', async () => {
-    const response = await appWithPartitions([0, 1]).request('/actors');
+    const response = await testApp([0, 1]).app.request('/actors');
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { actors: Array<{ id: string; status: string }> };
-    expect(body.actors.map((a) => a.id)).toEqual([
-      'supervisor',
-      'partition-emails-0',
-      'partition-emails-1',
+    const body = await jsonOf<{ actors: ActorSummary[] }>(response);
+    expect(body.actors.map((a) => [a.id, a.kind])).toEqual([
+      ['supervisor', 'supervisor'],
+      ['partition-emails-0', 'partition'],
+      ['partition-emails-1', 'partition'],
     ]);
     expect(body.actors.every((a) => a.status === 'active')).toBe(true);
+    expect(body.actors[0]?.context).toMatchObject({
+      owned: ['partition-emails-0', 'partition-emails-1'],
+      draining: [],
+      failure: null,
+    });
   });
 
-  it('shows one partition actor with its state and window', async () => {
-    const response = await appWithPartitions([3]).request('/actors/partition-emails-3');
-    const body = (await response.json()) as { state: unknown; context: { inFlight: number } };
-    expect(body.state).toEqual({ running: { intake: 'locating', commit: 'idle' } });
-    expect(body.context.inFlight).toBe(0);
+  it('summarizes a partition: window, offsets, lag, pause, restarts', async () => {
+    const { app, ports } = testApp([3]);
+    await settle();
+    ports
+      .get(3)
+      ?.feed([sourceRecord(0, 'a', { text: 'one' }), sourceRecord(1, 'a', { text: 'two' })]);
+    await settle();
+
+    const body = await jsonOf<ActorSummary>(await app.request('/actors/partition-emails-3'));
+    expect(body.state).toEqual({ running: { intake: 'fetching', commit: 'idle' } });
+    expect(body.activeStates).toEqual([
+      'running',
+      'running.intake',
+      'running.intake.fetching',
+      'running.commit',
+      'running.commit.idle',
+    ]);
+    expect(body.context).toMatchObject({
+      topic: 'emails',
+      partition: 3,
+      inFlight: 2,
+      window: 256,
+      fetchOffset: '2',
+      highWatermark: '2',
+      committedOffset: null,
+      lag: 0,
+      paused: false,
+      pausedBy: null,
+      lastError: null,
+      restarts: 0,
+    });
   });
 
-  it('answers 404 with a JSON error for an unknown actor or route', async () => {
-    const app = appWithPartitions([]);
-    const unknown = await app.request('/actors/partition-nope-9');
-    expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
-    const route = await app.request('/nowhere');
-    expect(route.status).toBe(404);
+  it('shows one actor in full, with its record actors and no record payload', async () => {
+    const { app, ports } = testApp([0]);
+    await settle();
+    ports.get(0)?.feed([sourceRecord(7, 'secret-key', { text: 'secret text' })]);
+    await settle();
+
+    const response = await app.request('/actors/partition-emails-0');
+    const text = await response.text();
+    const body = JSON.parse(text) as { childCount: number; children: ActorSummary[] };
+    expect(body.childCount).toBe(1);
+    expect(body.children[0]).toMatchObject({
+      id: 'partition-emails-0/record-7',
+      kind: 'record',
+      state: 'inferring',
+      context: { offset: '7', attempts: 1 },
+    });
+    expect(text).not.toMatch(/secret/);
   });
 
-  it('serves each machine definition with its states', async () => {
-    const response = await appWithPartitions([]).request('/machines/partition');
-    const body = (await response.json()) as { id: string; states: Record<string, unknown> };
-    expect(body.id).toBe('partition');
-    expect(Object.keys(body.states)).toEqual(['running', 'draining', 'finalCommit', 'stopped']);
+  it('counts dead letters by reason from the metrics', async () => {
+    const { app, supervisor, ports } = testApp([0]);
+    const metrics = new Metrics({ partitions: () => [], queueDepth: () => 0 }, 'r1', 'emails');
+    supervisor.system.inspect(metrics.inspect);
+    const withMetrics = appFor(supervisor, { source: { metrics } });
+    await settle();
+    ports.get(0)?.feed([sourceRecord(0, 'a', '{not json'), sourceRecord(1, 'b', { text: 'ok' })]);
+    await settle();
+    ports.get(0)?.calls[0]?.answer.resolve(success());
+    await settle();
+
+    const counts = await jsonOf(await withMetrics.request('/dead-letters'));
+    expect(counts).toMatchObject({
+      topic: 'emails.dlq',
+      total: 1,
+      byReason: { poison: 1, 'non-retryable': 0, 'retries-exhausted': 0, deadline: 0 },
+      byPartition: { 'partition-emails-0': 1 },
+    });
+    // Without metrics the app counts the record.settled events it saw itself.
+    expect(await jsonOf(await app.request('/dead-letters'))).toMatchObject({
+      byReason: { poison: 1 },
+    });
+  });
+});
+
+describe('HTTP API: health and metrics', () => {
+  it('is live, and ready once it owns partitions', async () => {
+    expect((await testApp([]).app.request('/health/live')).status).toBe(200);
+    const idle = await testApp([]).app.request('/health/ready');
+    expect(idle.status).toBe(503);
+    expect(await idle.json()).toMatchObject({
+      ready: false,
+      checks: { supervisor: { ok: false, detail: 'no partition assigned yet' } },
+    });
+    expect((await testApp([0]).app.request('/health/ready')).status).toBe(200);
+  });
+
+  it('is not ready while a revoked partition drains', async () => {
+    const { app, supervisor, ports } = testApp([0]);
+    await settle();
+    ports.get(0)?.feed([sourceRecord(0, 'a', { text: 'held' })]);
+    await settle();
+    supervisor.send({ type: 'assignment.changed', partitions: [] });
+    const response = await app.request('/health/ready');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      checks: { supervisor: { detail: 'rebalancing: revoking partition-emails-0' } },
+    });
+  });
+
+  it('asks the source for readiness and reuses the answer for a second', async () => {
+    let calls = 0;
+    const readiness = async () => {
+      calls++;
+      return { ready: false, checks: { redis: { ok: false, detail: 'Redis: connection end' } } };
+    };
+    const { app } = testApp([0], { source: { readiness } });
+    const first = await app.request('/health/ready');
+    await app.request('/health/ready');
+    expect(first.status).toBe(503);
+    expect(calls).toBe(1);
+  });
+
+  it('serves Prometheus text from the registry, 503 before there is one', async () => {
+    const { supervisor } = testApp([0]);
+    const metrics = new Metrics({ partitions: () => [], queueDepth: () => 4 }, 'r1', 'emails');
+    const response = await appFor(supervisor, { source: { metrics } }).request('/metrics');
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await response.text()).toMatch(/^tokenline_inference_queue_depth 4$/m);
+    const none = await testApp([0]).app.request('/metrics');
+    expect(none.status).toBe(503);
+    expect(await none.json()).toMatchObject({ error: { code: 'unavailable' } });
+  });
+});
+
+describe('HTTP API: the page', () => {
+  it('serves the page and its script and style sheet with a strict content policy', async () => {
+    const { app } = testApp([]);
+    const page = await app.request('/');
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(await page.text()).toMatch(/<script src="\/web\/app.js"/);
+    expect((await app.request('/web/app.js')).headers.get('content-type')).toMatch(/javascript/);
+    expect((await app.request('/web/app.css')).headers.get('content-type')).toMatch(/text\/css/);
   });
 });
