@@ -83,6 +83,25 @@ function childLines(parent: GraphNode, nested: GraphEdge[], indent: string): str
   }
   const inRegion = parent.type === 'parallel';
   for (const child of parent.children) lines.push(...stateLines(child, nested, inRegion, indent));
+  if (inRegion) lines.push(...stackRegions(parent, indent));
+  return lines;
+}
+
+/**
+ * Puts the regions of a parallel state one below the other (side by side they make a diagram
+ * too wide to read): invisible edges from every state of a region to the next region's start.
+ */
+function stackRegions(parallel: GraphNode, indent: string): string[] {
+  const lines: string[] = [];
+  parallel.children.forEach((region, index) => {
+    const next = parallel.children[index + 1];
+    if (!next) return;
+    const start =
+      next.children.length > 0 && next.initial !== null ? initialNodeId(next) : nodeId(next.path);
+    for (const leaf of allNodes(region).filter((node) => node.children.length === 0)) {
+      lines.push(`${indent}${quote(nodeId(leaf.path))} -> ${quote(start)} [style=invis];`);
+    }
+  });
   return lines;
 }
 
