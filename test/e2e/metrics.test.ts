@@ -107,7 +107,9 @@ describe('metrics scraped during and after an end-to-end run', () => {
     });
     await reader.start();
     const messages = emails.map((email) => emailMessage(email, topics.input));
-    poisonIds.forEach((id, i) => messages.splice(40 * (i + 1), 0, poison(topics.input, id)));
+    for (const [i, id] of poisonIds.entries()) {
+      messages.splice(40 * (i + 1), 0, poison(topics.input, id));
+    }
     await produce(messages);
     // While records are in flight: consumed, not all of them finished yet.
     during = await eventually(

@@ -46,7 +46,8 @@ describe('partition controls', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ context: { window: 3 } });
     const child = supervisor.getSnapshot().children['partition-emails-0'];
-    expect((child?.getSnapshot().context as PartitionContext).options.window).toBe(3);
+    const context = child?.getSnapshot().context as PartitionContext | undefined;
+    expect(context?.options.window).toBe(3);
   });
 
   it('rejects a bad window body with 400 and a reason', async () => {
