@@ -18,10 +18,9 @@ document.addEventListener('DOMContentLoaded', () => {
   $('token').value = page.token;
   $('token-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    page.token = $('token').value.trim();
-    sessionStorage.setItem('tokenline-token', page.token);
-    say(page.token ? 'token set for this tab' : 'token cleared');
-    renderPartitions();
+    // Kept for this tab only; the page starts again so that reads and the stream carry it.
+    sessionStorage.setItem('tokenline-token', $('token').value.trim());
+    location.reload();
   });
   $('actor-select').addEventListener('change', () => {
     page.followed.set(page.machine, $('actor-select').value);

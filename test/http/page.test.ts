@@ -115,4 +115,15 @@ describe('the operator page in Chromium, on a running service', () => {
     await page.waitForSelector('#dead-letters tr.total td:text("1")');
     await page.screenshot({ path: screenshotPath, fullPage: true });
   });
+
+  it("resumes the partition from the card's button once the token is entered", async () => {
+    expect(await page.locator(`${card(0)} button[data-do="resume"]`).isDisabled()).toBe(true);
+    await page.fill('#token', testToken);
+    await page.click('#token-form button[type="submit"]');
+    await page.waitForSelector(`${card(0)} button[data-do="resume"]:not([disabled])`);
+    await page.click(card(0));
+    await page.click(`${card(0)} button[data-do="resume"]`);
+    await page.waitForSelector(`${stateNode('running.intake.fetching')}.active`);
+    await page.waitForSelector(`${card(0)} .state:text("fetching")`);
+  });
 });
