@@ -2,7 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { partitionMachine } from '../actors/partition.ts';
 import { recordMachine } from '../actors/record.ts';
 import { supervisorMachine } from '../actors/supervisor.ts';
-import { GraphvizUnavailable, renderSvg, toDot } from './graphviz.ts';
+import { renderSvg, toDot } from './graphviz.ts';
 import { machineGraph } from './machine-graph.ts';
 import { toMermaid } from './mermaid.ts';
 
@@ -102,5 +102,3 @@ export function svgOf(entry: MachineEntry): Promise<string> {
   }
   return svg;
 }
-
-export { GraphvizUnavailable };

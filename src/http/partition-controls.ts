@@ -1,6 +1,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { PartitionContext } from '../actors/partition.ts';
 import { partitionActorId } from '../actors/supervisor.ts';
+import { events } from '../events.ts';
 import type { SupervisorActor } from '../service.ts';
 import { ApiError, apiErrorCodes } from './errors.ts';
 import { machineIdOf } from './summaries.ts';
@@ -19,7 +20,7 @@ export class PartitionControls {
 
   /** Stops fetching; records in flight still finish and commit. */
   pause(id: string): void {
-    this.#running(id).send({ type: 'partition.pause' });
+    this.#running(id).send({ type: events.partitionPause });
   }
 
   /** Fetches again after an operator's pause. */
@@ -31,7 +32,7 @@ export class PartitionControls {
         pausedBy === null ? 'is not paused' : `is paused by its ${pausedBy}, not by an operator`;
       throw new ApiError(409, apiErrorCodes.conflict, `${id} ${why}`);
     }
-    actor.send({ type: 'partition.resume' });
+    actor.send({ type: events.partitionResume });
   }
 
   /** Changes how many records the partition holds at once; takes effect at the next fetch. */
@@ -58,8 +59,8 @@ export class PartitionControls {
       throw new ApiError(409, apiErrorCodes.conflict, `${id} is being revoked or restarted`);
     }
     const others = owned.filter((tp) => partitionActorId(tp) !== id);
-    this.#supervisor.send({ type: 'assignment.changed', partitions: others });
-    this.#supervisor.send({ type: 'assignment.changed', partitions: owned });
+    this.#supervisor.send({ type: events.assignmentChanged, partitions: others });
+    this.#supervisor.send({ type: events.assignmentChanged, partitions: owned });
   }
 
   /** The partition actor with this id, when it is running (not draining or stopped). */
