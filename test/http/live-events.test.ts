@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SourceRecord } from '../../src/contracts/source-record.ts';
-import type { LiveMessage } from '../../src/http/live-events.ts';
+import { LiveEvents, type LiveMessage } from '../../src/http/live-events.ts';
 import { settle, sourceRecord, success } from '../support/machine-ports.ts';
 import { testApp, withToken } from './fixtures.ts';
 
@@ -183,5 +183,37 @@ describe('live events (GET /events)', () => {
     // 200 admissions and 200 settlements, seen as a handful of summaries.
     expect(messages.length).toBeLessThan(20);
     expect(messages.at(-1)?.data).toMatchObject({ context: { inFlight: 0 } });
+  });
+
+  it('stops following when the client goes away', async () => {
+    let open = 0;
+    const subscribe = LiveEvents.prototype.subscribe;
+    const spy = vi.spyOn(LiveEvents.prototype, 'subscribe').mockImplementation(function (
+      this: LiveEvents,
+      filter,
+      deliver,
+    ) {
+      open++;
+      const unsubscribe = subscribe.call(this, filter, deliver);
+      return () => {
+        open--;
+        unsubscribe();
+      };
+    });
+    const { app } = testApp([0]);
+    const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: app.fetch });
+    try {
+      const controller = new AbortController();
+      const response = await fetch(new URL('/events', server.url), { signal: controller.signal });
+      await response.body?.getReader().read();
+      expect(open).toBe(1);
+      controller.abort();
+      const end = Date.now() + 2_000;
+      while (open > 0 && Date.now() < end) await Bun.sleep(20);
+      expect(open).toBe(0);
+    } finally {
+      spy.mockRestore();
+      await server.stop(true);
+    }
   });
 });
