@@ -108,6 +108,7 @@ export const partitionMachine = setup({
     commitBatchReady: ({ context }) =>
       isCommitPending(context) && context.settledSinceCommit >= context.options.commitBatch,
     nothingInFlight: ({ context }) => context.window.unsettled === 0,
+    nothingToCommit: ({ context }) => !isCommitPending(context),
   },
   actions: {
     setStartOffset: assign({
@@ -281,7 +282,7 @@ export const partitionMachine = setup({
       after: { drainTimeout: { target: 'finalCommit', actions: 'abandonInFlight' } },
     },
     finalCommit: {
-      always: { guard: ({ context }) => !isCommitPending(context), target: 'stopped' },
+      always: { guard: 'nothingToCommit', target: 'stopped' },
       invoke: {
         src: 'commitOffsets',
         input: ({ context }) => commitInput(context),

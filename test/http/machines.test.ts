@@ -64,7 +64,7 @@ describe('machine definitions', () => {
       expect.objectContaining({ guard: 'queueDeep', target: ['#partition.running.intake.paused'] }),
     ]);
     expect(nodeAt(partition, 'finalCommit').always).toEqual([
-      expect.objectContaining({ guard: 'inline guard', target: ['#partition.stopped'] }),
+      expect.objectContaining({ guard: 'nothingToCommit', target: ['#partition.stopped'] }),
     ]);
   });
 
@@ -120,7 +120,7 @@ describe('machine diagrams', () => {
       'fetchBackoff --> locating : after fetchRetry',
       'idle --> committing : after commitInterval [commitPending]',
       'draining --> finalCommit : always [nothingInFlight]',
-      'finalCommit --> stopped : always [inline guard]',
+      'finalCommit --> stopped : always [nothingToCommit]',
       'locating --> fetching : done locateStart / setStartOffset',
       'held --> fetching : partition.resume / clearPaused',
       'running --> draining : partition.drain',
