@@ -85,10 +85,20 @@ export const configSchema = z.object({
         .string()
         .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ - only')
         .default('auto'),
-      /** Replica API: vLLM's 'classify' or OpenAI 'chat' completions. Default 'classify'. */
-      api: z.enum(['classify', 'chat']).default('classify'),
-      /** Chat prompt; `{{text}}` is replaced with the record's text. */
+      /**
+       * Replica API: vLLM's 'classify', or OpenAI's 'chat' completions, 'completions' or
+       * 'embeddings'. Default 'classify'.
+       */
+      api: z.enum(['classify', 'chat', 'completions', 'embeddings']).default('classify'),
+      /** Chat and completion prompt; `{{text}}` is replaced with the record's text. */
       promptTemplate: z.string().default('Classify this email as spam or ham.\n\n{{text}}'),
+      /** Most tokens a chat or completion call may generate. Default 8. */
+      maxTokens: z.int().min(1).default(8),
+      /**
+       * Encoding that counts tokens when a server reports no usage: 'o200k_base' or
+       * 'cl100k_base' (OpenAI's), an estimate for other models' tokenizers. Default 'cl100k_base'.
+       */
+      tokenizer: z.enum(['cl100k_base', 'o200k_base']).default('cl100k_base'),
     })
     .prefault({}),
   /** Replica pool. Default one built-in replica on 127.0.0.1:8000. */

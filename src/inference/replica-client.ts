@@ -1,25 +1,28 @@
 import type { Config, ReplicaConfig } from '../config.ts';
 import type { TokenUsage } from '../contracts/inference.ts';
 import { errorCodes, TokenlineError } from '../errors.ts';
+import { type ApiReply, modelApis } from './model-apis.ts';
+import { tokenCounter } from './token-count.ts';
 
 export interface ReplicaAnswer {
   output: unknown;
   usage: TokenUsage;
-  revision: string | undefined;
 }
 
 export interface CallOptions {
   eventId: string;
   deadline: number;
   traceparent: string | undefined;
+  /** Aborts the call, e.g. when the job is cancelled or its worker closes. */
   signal?: AbortSignal;
 }
 
 type ModelConfig = Config['model'];
 
 /**
- * Speaks to one replica over HTTP: vLLM's classification endpoint or OpenAI chat completions.
- * Every call is bounded by the record's remaining deadline, and every failure becomes a
+ * Speaks to one replica over HTTP in the configured API (vLLM's classification, or OpenAI's
+ * chat completions, completions or embeddings). Every call is bounded by the record's
+ * remaining deadline, which the server is told too, and every failure becomes a
  * TokenlineError whose code carries the retry verdict.
  */
 export class ReplicaClient {
@@ -34,21 +37,12 @@ export class ReplicaClient {
   }
 
   async infer(text: string, options: CallOptions): Promise<ReplicaAnswer> {
-    const body =
-      this.#model.api === 'classify'
-        ? { model: this.modelName, input: text }
-        : {
-            model: this.modelName,
-            messages: [
-              { role: 'user', content: this.#model.promptTemplate.replace('{{text}}', text) },
-            ],
-            max_tokens: 8,
-            temperature: 0,
-          };
-    const path = this.#model.api === 'classify' ? '/classify' : '/v1/chat/completions';
-    const json = await this.#post(path, body, options);
+    const api = modelApis[this.#model.api];
+    const request = api.request(text, this.modelName, this.#model);
+    const json = await this.#post(request.path, request.body, options);
+    const reply = api.read(json);
 
-    return this.#model.api === 'classify' ? readClassify(json) : readChat(json);
+    return { output: reply.output, usage: await this.#usage(request.prompt, reply) };
   }
 
   /** Asks the replica which revision of the model it serves (`revision` on /v1/models). */
@@ -60,6 +54,20 @@ export class ReplicaClient {
     const json = (await response.json()) as { data?: Array<{ id?: string; revision?: string }> };
     const entry = json.data?.find((m) => m.id === this.modelName) ?? json.data?.[0];
     return entry?.revision;
+  }
+
+  /** The server's own counts where it gave them, else the configured tokenizer's. */
+  async #usage(prompt: string, reply: ApiReply): Promise<TokenUsage> {
+    const { promptTokens, completionTokens } = reply;
+    if (promptTokens !== undefined && completionTokens !== undefined) {
+      return { promptTokens, completionTokens };
+    }
+    const count = await tokenCounter(this.#model.tokenizer);
+
+    return {
+      promptTokens: promptTokens ?? count(prompt),
+      completionTokens: completionTokens ?? count(reply.completion),
+    };
   }
 
   async #post(path: string, body: unknown, options: CallOptions): Promise<unknown> {
@@ -90,6 +98,8 @@ export class ReplicaClient {
     try {
       return await response.json();
     } catch (error) {
+      // The deadline or a cancellation can also cut the body short while it is being read.
+      if (signal.aborted) throw callError(error, timeout.aborted, this.url);
       throw new TokenlineError(errorCodes.badResponse, 'replica answered with invalid JSON', {
         cause: error,
       });
@@ -134,44 +144,4 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-interface ClassifyResponse {
-  data?: Array<{ label?: unknown; probs?: unknown }>;
-  usage?: { prompt_tokens?: number };
-  revision?: string;
-}
-
-function readClassify(json: unknown): ReplicaAnswer {
-  const body = json as ClassifyResponse;
-  const first = body?.data?.[0];
-  if (!first || typeof first.label !== 'string') {
-    throw new TokenlineError(errorCodes.badResponse, 'classify response has no label');
-  }
-  return {
-    output: { label: first.label, probs: first.probs },
-    usage: { promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: 0 },
-    revision: body.revision,
-  };
-}
-
-interface ChatResponse {
-  choices?: Array<{ message?: { content?: unknown } }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-}
-
-function readChat(json: unknown): ReplicaAnswer {
-  const body = json as ChatResponse;
-  const content = body?.choices?.[0]?.message?.content;
-  if (typeof content !== 'string') {
-    throw new TokenlineError(errorCodes.badResponse, 'chat response has no message content');
-  }
-  return {
-    output: { label: content.trim().toLowerCase() },
-    usage: {
-      promptTokens: body.usage?.prompt_tokens ?? 0,
-      completionTokens: body.usage?.completion_tokens ?? 0,
-    },
-    revision: undefined,
-  };
 }

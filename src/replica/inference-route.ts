@@ -37,8 +37,17 @@ export function inferenceRoute<S extends z.ZodType>(
     if (served.kind === 'refused') return errorResponse(c, served.reply);
     if (served.kind === 'aborted') return new Response(null, { status: clientClosedRequest });
 
-    return c.json(endpoint.respond(served.value, read.body, state));
+    const body = endpoint.respond(served.value, read.body, state);
+
+    return c.json(state.options.reportUsage ? body : withoutUsage(body));
   };
+}
+
+function withoutUsage(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) return body;
+  const { usage: _, ...rest } = body as Record<string, unknown>;
+
+  return rest;
 }
 
 /** The `id` and `created` fields every OpenAI-shaped response starts with. */

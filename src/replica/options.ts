@@ -23,6 +23,11 @@ export const replicaOptionsSchema = z.object({
   overloadStatus: z.union([z.literal(429), z.literal(503)]).default(429),
   /** The one model name this replica serves; any other is 404. Default 'spam-nb'. */
   modelName: z.string().min(1).default('spam-nb'),
+  /**
+   * Token usage in every response. False emulates servers that leave `usage` out, so that
+   * clients must count tokens themselves. Default true.
+   */
+  reportUsage: z.boolean().default(true),
   /** Inference requests kept in the request log, newest last. Default 100000. */
   requestLogLimit: z.int().min(1).default(100_000),
   /** Faults in force from the start. Default: none. */

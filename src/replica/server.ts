@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { logger } from '../log.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { classifyEndpoint } from './classify-route.ts';
+import { embeddingsEndpoint } from './embeddings-route.ts';
 import type { FaultSettings, Faults } from './faults.ts';
 import { inferenceRoute } from './inference-route.ts';
 import { logRequests } from './log-requests.ts';
@@ -27,7 +28,7 @@ export interface RunningReplica {
   stop(): Promise<void>;
 }
 
-const inferencePaths = ['/classify', '/v1/chat/completions', '/v1/completions'];
+const inferencePaths = ['/classify', '/v1/chat/completions', '/v1/completions', '/v1/embeddings'];
 
 /** The replica's HTTP API as a Hono app, for in-process use with `app.request()`. */
 export function createReplicaApp(options: ReplicaOptions = {}): Hono {
@@ -72,6 +73,7 @@ function routes(state: ReplicaState): Hono {
   app.post('/classify', inferenceRoute(state, classifyEndpoint));
   app.post('/v1/chat/completions', inferenceRoute(state, chatEndpoint));
   app.post('/v1/completions', inferenceRoute(state, completionEndpoint));
+  app.post('/v1/embeddings', inferenceRoute(state, embeddingsEndpoint));
   app.route('/admin', adminRoutes(state));
 
   app.notFound((c) => {
