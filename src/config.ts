@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { defaultBreakerOptions } from './actors/breaker.ts';
 import { ConfigError } from './errors.ts';
 
 const replicaSchema = z.object({
@@ -159,6 +160,31 @@ export const configSchema = z.object({
       retainSeconds: z.int().min(1).default(3_600),
       /** Finished jobs kept for redeliveries, by count. Default 100000. */
       retainCount: z.int().min(1).default(100_000),
+      /** How long a worker's lock on a running job lasts unless renewed. Default 30000 ms. */
+      lockDurationMs: z.int().min(100).default(30_000),
+      /** How often workers look for jobs whose worker died (lock expired). Default 30000 ms. */
+      stalledIntervalMs: z.int().min(100).default(30_000),
+    })
+    .prefault({}),
+  /** Circuit breaker of each replica; see src/actors/breaker.ts. */
+  breaker: z
+    .object({
+      /** Latest call outcomes kept per replica. Default 50. */
+      windowSize: z.int().min(1).default(defaultBreakerOptions.windowSize),
+      /** Calls in the window before the failure rate counts. Default 20. */
+      minimumCalls: z.int().min(1).default(defaultBreakerOptions.minimumCalls),
+      /** Failure rate in the window that opens the breaker. Default 0.5. */
+      failureRateThreshold: z
+        .number()
+        .gt(0)
+        .max(1)
+        .default(defaultBreakerOptions.failureRateThreshold),
+      /** Failures in a row that open the breaker. Default 20. */
+      consecutiveFailures: z.int().min(1).default(defaultBreakerOptions.consecutiveFailures),
+      /** Time open before probing. Default 5000 ms. */
+      cooldownMs: z.int().min(0).default(defaultBreakerOptions.cooldownMs),
+      /** Probes at once when half-open, and successes that close it. Default 2. */
+      probes: z.int().min(1).default(defaultBreakerOptions.probes),
     })
     .prefault({}),
   supervisor: z
@@ -214,6 +240,9 @@ export function parseConfig(input: unknown): Config {
   }
   if (config.http.protectReads && config.http.token === undefined) {
     throw new ConfigError('http.protectReads', 'needs http.token (TOKENLINE_HTTP_TOKEN)');
+  }
+  if (config.breaker.minimumCalls > config.breaker.windowSize) {
+    throw new ConfigError('breaker.minimumCalls', 'must not exceed breaker.windowSize');
   }
   if (config.retry.baseDelayMs > config.retry.maxDelayMs) {
     throw new ConfigError('retry.baseDelayMs', 'must not exceed retry.maxDelayMs');

@@ -36,6 +36,9 @@ async function worker(): Promise<void> {
     queueName: config.queue.name,
     replicas: config.replicas,
     model: config.model,
+    breaker: config.breaker,
+    lockDurationMs: config.queue.lockDurationMs,
+    stalledIntervalMs: config.queue.stalledIntervalMs,
   });
   await pool.start();
   console.log(

@@ -75,6 +75,11 @@ export class Service {
     return this.#gateway;
   }
 
+  /** Circuit-breaker actors of the in-process replica workers (none when they run elsewhere). */
+  breakers(): AnyActorRef[] {
+    return this.#workers?.breakerActors() ?? [];
+  }
+
   /** Partition actors running now. */
   partitionActors(): AnyActorRef[] {
     const children = this.#supervisor?.getSnapshot().children ?? {};
@@ -148,6 +153,9 @@ export class Service {
       queueName: config.queue.name,
       replicas: config.replicas,
       model: config.model,
+      breaker: config.breaker,
+      lockDurationMs: config.queue.lockDurationMs,
+      stalledIntervalMs: config.queue.stalledIntervalMs,
     });
     await this.#workers.start();
   }

@@ -1,9 +1,14 @@
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import type { ConnectionOptions, Job } from 'bullmq';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { type BreakerOptions, defaultBreakerOptions } from '../actors/breaker.ts';
 import type { Config, ReplicaConfig } from '../config.ts';
 import { TokenlineError, toErrorInfo } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { InferenceJobData, InferenceJobResult } from './job.ts';
 import { ReplicaClient } from './replica-client.ts';
+import { type BreakerView, ReplicaWorker } from './replica-worker.ts';
+
+export type { BreakerView } from './replica-worker.ts';
 
 export interface WorkerPoolOptions {
   connection: ConnectionOptions;
@@ -11,6 +16,14 @@ export interface WorkerPoolOptions {
   queueName: string;
   replicas: ReplicaConfig[];
   model: Config['model'];
+  /** Thresholds of every replica's circuit breaker. Default `defaultBreakerOptions`. */
+  breaker?: BreakerOptions;
+  /** Lock on a running job, renewed while its worker lives. Default 30000 ms (BullMQ's). */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose lock expired. Default 30000 ms (BullMQ's). */
+  stalledIntervalMs?: number;
+  /** Receives every inspection event of the breaker actors (transitions included). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 const log = logger('worker');
@@ -18,26 +31,44 @@ const log = logger('worker');
 /**
  * Workers that pull inference jobs for a pool of replicas. Each replica gets its own BullMQ
  * worker whose concurrency equals its slots, so a replica takes work at the pace it serves it
- * and a slow replica simply takes less.
+ * and a slow replica simply takes less; each has a circuit breaker, so a failing replica takes
+ * none while the others carry the load.
  */
 export class WorkerPool {
-  readonly #workers: Worker<InferenceJobData, InferenceJobResult>[] = [];
+  readonly #workers: ReplicaWorker[];
 
   constructor(options: WorkerPoolOptions) {
-    for (const replica of options.replicas) {
-      const client = new ReplicaClient(replica, options.model);
-      const worker = new Worker<InferenceJobData, InferenceJobResult>(
-        options.queueName,
-        (job) => runJob(client, job),
-        { connection: options.connection, prefix: options.prefix, concurrency: replica.slots },
-      );
-      worker.on('error', (error) => log.warn({ err: error, replica: client.url }, 'worker error'));
-      this.#workers.push(worker);
-    }
+    const ids = breakerIds(options.replicas.map((replica) => replica.url));
+    this.#workers = options.replicas.map(
+      (replica, index) =>
+        new ReplicaWorker({
+          id: ids[index] ?? `breaker-${index}`,
+          replica,
+          client: new ReplicaClient(replica, options.model),
+          connection: options.connection,
+          prefix: options.prefix,
+          queueName: options.queueName,
+          breaker: options.breaker ?? defaultBreakerOptions,
+          lockDurationMs: options.lockDurationMs ?? 30_000,
+          stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+          run: runJob,
+          inspect: options.inspect,
+        }),
+    );
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
+    await Promise.all(this.#workers.map((w) => w.start()));
+  }
+
+  /** Every replica's breaker: state, window and last failure. */
+  breakers(): BreakerView[] {
+    return this.#workers.map((w) => w.view());
+  }
+
+  /** The breaker actors, for the HTTP API's actor list and live events. */
+  breakerActors(): AnyActorRef[] {
+    return this.#workers.map((w) => w.breaker as AnyActorRef);
   }
 
   /**
@@ -51,11 +82,13 @@ export class WorkerPool {
 
 /**
  * Runs one job. A replica failure is an outcome, not a thrown error: the job completes with
- * the classified error and the partition actor decides whether to retry.
+ * the classified error and the partition actor decides whether to retry. `signal` is BullMQ's
+ * cancellation of the job, which aborts the HTTP call.
  */
 export async function runJob(
   client: ReplicaClient,
   job: Job<InferenceJobData, InferenceJobResult>,
+  signal?: AbortSignal,
 ): Promise<InferenceJobResult> {
   const started = Date.now();
   const data = job.data;
@@ -64,6 +97,7 @@ export async function runJob(
       eventId: data.eventId,
       deadline: data.deadline,
       traceparent: data.traceparent,
+      signal,
     });
     return {
       ok: true,
@@ -82,4 +116,19 @@ export async function runJob(
       log.error({ err: error }, 'unexpected inference failure');
     return { ok: false, error: toErrorInfo(error) };
   }
+}
+
+/** `breaker-<host>-<port>` per replica URL, numbered when the same URL is listed twice. */
+export function breakerIds(urls: string[]): string[] {
+  const seen = new Map<string, number>();
+  return urls.map((url) => {
+    const base =
+      `breaker-${url.replace(/^[a-z]+:\/\//i, '').replace(/[^A-Za-z0-9.]+/g, '-')}`.replace(
+        /-+$/,
+        '',
+      );
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    return count === 0 ? base : `${base}-${count + 1}`;
+  });
 }
