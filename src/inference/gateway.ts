@@ -57,6 +57,11 @@ export class InferenceGateway {
       const error = { code: errorCodes.internal, message: failedReason, retryable: true };
       this.#finish(jobId, { ok: false, error });
     });
+    // BullMQ did not add a job whose id existed: when that job had already finished, no
+    // `completed` event is coming, so its stored result is read now.
+    this.#events.on('duplicated', ({ jobId }) => {
+      if (this.#waiters.has(jobId)) void this.#resolveFinished(jobId);
+    });
   }
 
   get queue(): Queue<InferenceJobData, InferenceJobResult> {
@@ -114,9 +119,6 @@ export class InferenceGateway {
           },
         })),
       );
-      // An id that already existed was not added again: when that job already finished, no
-      // event will come, so read its stored result now.
-      await this.#resolveFinished(batch.map((p) => p.jobId));
     } catch (error) {
       log.warn({ err: error }, 'enqueueing inference jobs failed');
       const failure = {
@@ -128,17 +130,19 @@ export class InferenceGateway {
     }
   }
 
-  async #resolveFinished(jobIds: string[]): Promise<void> {
-    const pipeline = this.#options.redis.pipeline();
-    const base = `${this.#options.prefix}:${this.#options.queueName}:`;
-    for (const id of jobIds) pipeline.hmget(`${base}${id}`, 'finishedOn', 'returnvalue');
-    const replies = (await pipeline.exec()) ?? [];
-    replies.forEach(([error, reply], index) => {
-      const [finishedOn, returnvalue] = (reply as Array<string | null>) ?? [];
-      const jobId = jobIds[index];
-      if (error || !finishedOn || !returnvalue || jobId === undefined) return;
-      this.#finish(jobId, parseResult(returnvalue));
-    });
+  async #resolveFinished(jobId: string): Promise<void> {
+    const key = `${this.#options.prefix}:${this.#options.queueName}:${jobId}`;
+    try {
+      const [finishedOn, returnvalue] = await this.#options.redis.hmget(
+        key,
+        'finishedOn',
+        'returnvalue',
+      );
+      if (finishedOn && returnvalue) this.#finish(jobId, parseResult(returnvalue));
+    } catch (error) {
+      // The job's own `completed` event, or the record's deadline, still ends the wait.
+      log.warn({ err: error, jobId }, 'reading a finished job failed');
+    }
   }
 
   #finish(jobId: string, outcome: InferenceOutcome): void {
