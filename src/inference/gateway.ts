@@ -1,9 +1,10 @@
-import { type ConnectionOptions, Queue, QueueEvents } from 'bullmq';
+import { type ConnectionOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { InferenceOutcome, InferenceRequest } from '../contracts/inference.ts';
 import { errorCodes } from '../errors.ts';
 import { logger } from '../log.ts';
 import { type InferenceJobData, type InferenceJobResult, jobName } from './job.ts';
+import { type JobEvent, JobEvents } from './job-events.ts';
 import { jobIdFor } from './job-id.ts';
 
 export interface GatewayOptions {
@@ -16,7 +17,10 @@ export interface GatewayOptions {
   /** Finished jobs kept (seconds, count), so that a redelivered record reuses its result. */
   retainSeconds: number;
   retainCount: number;
-  /** Enqueues issued within this window go to Redis in one round trip. Default 2 ms. */
+  /**
+   * Enqueues issued within this window go to Redis in one round trip, and the queue's events
+   * are read at most once per window. Default 2 ms.
+   */
   batchWindowMs?: number;
 }
 
@@ -40,27 +44,22 @@ const log = logger('inference');
 export class InferenceGateway {
   readonly #options: GatewayOptions;
   readonly #queue: Queue<InferenceJobData, InferenceJobResult>;
-  readonly #events: QueueEvents;
+  readonly #events: JobEvents;
   readonly #waiters = new Map<string, Waiter[]>();
   #pending: Pending[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
-    const common = { connection: options.connection, prefix: options.prefix };
-    this.#queue = new Queue(options.queueName, common);
-    this.#events = new QueueEvents(options.queueName, common);
-    this.#events.on('completed', ({ jobId, returnvalue }) => {
-      this.#finish(jobId, parseResult(returnvalue));
+    this.#queue = new Queue(options.queueName, {
+      connection: options.connection,
+      prefix: options.prefix,
     });
-    this.#events.on('failed', ({ jobId, failedReason }) => {
-      const error = { code: errorCodes.internal, message: failedReason, retryable: true };
-      this.#finish(jobId, { ok: false, error });
-    });
-    // BullMQ did not add a job whose id existed: when that job had already finished, no
-    // `completed` event is coming, so its stored result is read now.
-    this.#events.on('duplicated', ({ jobId }) => {
-      if (this.#waiters.has(jobId)) void this.#resolveFinished(jobId);
+    this.#events = new JobEvents({
+      redis: options.redis.duplicate(),
+      key: `${options.prefix}:${options.queueName}:events`,
+      lingerMs: options.batchWindowMs ?? 2,
+      onEvent: (event) => this.#onEvent(event),
     });
   }
 
@@ -69,7 +68,7 @@ export class InferenceGateway {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.#queue.waitUntilReady(), this.#events.waitUntilReady()]);
+    await Promise.all([this.#queue.waitUntilReady(), this.#events.start()]);
   }
 
   infer(request: InferenceRequest, signal: AbortSignal): Promise<InferenceOutcome> {
@@ -127,6 +126,20 @@ export class InferenceGateway {
         retryable: true,
       };
       for (const { jobId } of batch) this.#finish(jobId, { ok: false, error: failure });
+    }
+  }
+
+  #onEvent(event: JobEvent): void {
+    const { jobId } = event;
+    if (event.event === 'completed') {
+      this.#finish(jobId, parseResult(event.returnvalue));
+    } else if (event.event === 'failed') {
+      const error = { code: errorCodes.internal, message: event.failedReason, retryable: true };
+      this.#finish(jobId, { ok: false, error });
+    } else if (this.#waiters.has(jobId)) {
+      // BullMQ did not add a job whose id existed: when that job had already finished, no
+      // `completed` event is coming, so its stored result is read now.
+      void this.#resolveFinished(jobId);
     }
   }
 
