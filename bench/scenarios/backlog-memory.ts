@@ -1,0 +1,191 @@
+import { Redis } from 'ioredis';
+import { type Contender, startContender } from '../support/contenders.ts';
+import { type MemorySample, MemorySampler } from '../support/proc-stats.ts';
+import { Replicas } from '../support/replicas.ts';
+import { format, type ScenarioResult } from '../support/report.ts';
+import { RunResources, redisUrl } from '../support/resources.ts';
+import { Tally } from '../support/tally.ts';
+import { metricSum, type TokenlineProcess } from '../support/tokenline.ts';
+import { produceBacklog, Workload } from '../support/workload.ts';
+import { type BenchContext, type Scenario, size } from './scenario.ts';
+
+const targetBytes = 300 * 2 ** 20;
+
+/**
+ * A backlog far larger than memory could hold if it were buffered, and a replica at a tenth
+ * of the speed the capacity scenario's replica serves: the service's resident memory must
+ * stay flat however much waits in Kafka.
+ */
+export const backlogMemory: Scenario = {
+  name: 'memory',
+  title: '5. Memory under a backlog',
+  run: async (context) => {
+    const s = settings(context);
+    const resources = new RunResources('memory');
+    const replicas = await Replicas.start({
+      count: 1,
+      slots: s.slots,
+      serviceTimeMs: s.serviceTimeMs,
+    });
+    try {
+      return report(context, await measure(context, resources, replicas));
+    } finally {
+      await replicas.stop();
+      for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
+    }
+  },
+};
+
+function settings(context: BenchContext) {
+  return {
+    records: size(context, 1_000_000, 3_000),
+    partitions: 3,
+    slots: size(context, 64, 8),
+    // A tenth of the capacity scenario's replica: 64 slots × 500 ms = 128 records/s.
+    serviceTimeMs: 500,
+    runMs: size(context, 150_000, 3_000),
+    sampleMs: 500,
+  };
+}
+
+interface Measured {
+  samples: MemorySample[];
+  peak: number;
+  settled: number;
+  lagAtEnd: number;
+  redisGrowth: number;
+  queueDepth: number;
+  produceRate: number;
+}
+
+async function measure(
+  context: BenchContext,
+  resources: RunResources,
+  replicas: Replicas,
+): Promise<Measured> {
+  const s = settings(context);
+  const topics = await resources.topics('memory', s.partitions);
+  const workload = new Workload({ keys: 1_000, ttlMs: 3_600_000, idPrefix: resources.name });
+  const step = Math.max(1, Math.floor(s.records / 10));
+  let shown = 0;
+  const produceRate = await produceBacklog(
+    workload,
+    topics.input,
+    { from: 0, to: s.records },
+    (n) => {
+      if (n - shown < step) return;
+      shown = n;
+      context.log(
+        `memory: ${n.toLocaleString('en-US')} of ${s.records.toLocaleString('en-US')} records written`,
+      );
+    },
+  );
+  const redisBefore = await redisUsedMemory();
+  const tally = new Tally(topics, resources.group('memory-tally'));
+  await tally.start();
+  const contender = await startContender({
+    kind: 'tokenline',
+    label: 'memory',
+    resources,
+    topics,
+    replicas,
+  });
+  const sampler = new MemorySampler(contender.pid, s.sampleMs);
+  try {
+    if (!(await tally.waitFor(1, 60_000))) throw new Error('memory: no result within 60 s');
+    const end = await watch(context, contender, s.runMs);
+    return {
+      ...end,
+      samples: sampler.stop(),
+      peak: sampler.peak,
+      redisGrowth: (await redisUsedMemory()) - redisBefore,
+      produceRate,
+    };
+  } finally {
+    sampler.stop();
+    await contender.stop();
+    await tally.close();
+  }
+}
+
+/** Lets the service work on the backlog for `runMs`, logging progress, then reads its gauges. */
+async function watch(context: BenchContext, contender: Contender, runMs: number) {
+  const service = contender.tokenline as TokenlineProcess;
+  const end = Date.now() + runMs;
+  const depths: number[] = [];
+  while (Date.now() < end) {
+    await Bun.sleep(Math.min(5_000, Math.max(0, end - Date.now())));
+    const metrics = await service.metrics();
+    depths.push(metricSum(metrics, 'tokenline_inference_queue_depth'));
+    const settled = metricSum(metrics, 'tokenline_records_produced_total');
+    context.log(
+      `memory: ${format.int(settled)} settled, lag ${format.int(metricSum(metrics, 'tokenline_consumer_lag_records'))}`,
+    );
+  }
+  const metrics = await service.metrics();
+  return {
+    settled:
+      metricSum(metrics, 'tokenline_records_produced_total') +
+      metricSum(metrics, 'tokenline_records_dead_lettered_total'),
+    lagAtEnd: metricSum(metrics, 'tokenline_consumer_lag_records'),
+    queueDepth: depths.length > 0 ? Math.max(...depths) : Number.NaN,
+  };
+}
+
+async function redisUsedMemory(): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  try {
+    return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function report(context: BenchContext, m: Measured): ScenarioResult {
+  const s = settings(context);
+  const third = Math.floor(m.samples.length / 3);
+  const maxRss = (list: MemorySample[]) => Math.max(0, ...list.map((x) => x.rss));
+  const middle = maxRss(m.samples.slice(third, 2 * third));
+  const last = maxRss(m.samples.slice(2 * third));
+  return {
+    name: 'memory',
+    title: backlogMemory.title,
+    setup: [
+      `${s.records.toLocaleString('en-US')} records written before the service starts (${format.int(m.produceRate)} records/s); ${s.partitions} partitions`,
+      `replica ${s.slots} slots × ${s.serviceTimeMs} ms = ${format.int((s.slots * 1000) / s.serviceTimeMs)} records/s, a tenth of the capacity scenario's replica; Tokenline defaults`,
+      `\`bun src/main.ts run\` in its own process for ${s.runMs / 1000} s after its first result; VmRSS and VmHWM from /proc/<pid>/status every ${s.sampleMs} ms`,
+    ],
+    tables: [
+      {
+        header: ['figure', 'value'],
+        rows: [
+          ['peak RSS (VmHWM)', format.mib(m.peak)],
+          ['RSS, highest in the middle third of the run', format.mib(middle)],
+          ['RSS, highest in the last third of the run', format.mib(last)],
+          ['records settled during the run', format.int(m.settled)],
+          ['consumer lag at the end (records waiting in Kafka)', format.int(m.lagAtEnd)],
+          ['inference queue depth, highest sample', format.int(m.queueDepth)],
+          ['Redis used_memory growth over the run', format.mib(m.redisGrowth)],
+        ],
+      },
+      { header: ['seconds', 'RSS'], rows: timeline(m.samples) },
+    ],
+    targets: [
+      {
+        target: 'peak RSS < 300 MB with the backlog',
+        value: format.mib(m.peak),
+        met: context.smoke ? null : m.peak < targetBytes,
+      },
+    ],
+    notes: last > middle * 1.1 ? ['RSS still grew in the last third of the run'] : [],
+  };
+}
+
+/** RSS about every tenth of the run. */
+function timeline(samples: MemorySample[]): string[][] {
+  const first = samples[0]?.at ?? 0;
+  const every = Math.max(1, Math.floor(samples.length / 10));
+  return samples
+    .filter((_, i) => i % every === 0 || i === samples.length - 1)
+    .map((x) => [format.fixed((x.at - first) / 1000, 1), format.mib(x.rss)]);
+}

@@ -1,0 +1,150 @@
+import { cpuTable, stageTable } from '../support/figure-tables.ts';
+import { Replicas } from '../support/replicas.ts';
+import { format, type ScenarioResult, type TargetCheck } from '../support/report.ts';
+import { RunResources } from '../support/resources.ts';
+import { measureSaturated, type SaturatedResult } from '../support/saturated-run.ts';
+import { Workload } from '../support/workload.ts';
+import { type BenchContext, type Scenario, size } from './scenario.ts';
+
+interface Variant {
+  label: string;
+  partitions: number;
+  replicas: number;
+}
+
+export interface CapacityRun extends SaturatedResult {
+  bound: number;
+  variant: Variant;
+}
+
+/** Key under which the three-partition, one-replica run is shared with the baseline. */
+export const sharedCapacityKey = 'capacity:3p-1r';
+
+const variants: Variant[] = [
+  { label: '3p-1r', partitions: 3, replicas: 1 },
+  { label: '3p-2r', partitions: 3, replicas: 2 },
+  { label: '8p-1r', partitions: 8, replicas: 1 },
+];
+
+const target = 0.95;
+
+export const capacity: Scenario = {
+  name: 'capacity',
+  title: '1. Capacity: goodput against the replicas’ bound',
+  run: async (context) => {
+    const runs: CapacityRun[] = [];
+    for (const variant of variants) runs.push(await runVariant(context, variant));
+    const first = runs[0];
+    if (first) context.shared.set(sharedCapacityKey, first);
+    return report(context, runs);
+  },
+};
+
+/** The settings of the capacity runs, shared with the baseline so both see the same replica. */
+export function capacitySettings(context: BenchContext) {
+  return {
+    slots: size(context, 64, 8),
+    serviceTimeMs: 50,
+    keys: 1_000,
+    warmMs: size(context, 10_000, 500),
+    measureMs: size(context, 30_000, 2_000),
+    ttlMs: 60_000,
+  };
+}
+
+/** One Tokenline run on a fresh replica set, topics, group and queue. */
+export async function runVariant(context: BenchContext, variant: Variant): Promise<CapacityRun> {
+  const settings = capacitySettings(context);
+  const resources = new RunResources(`capacity-${variant.label}`);
+  const replicas = await Replicas.start({
+    count: variant.replicas,
+    slots: settings.slots,
+    serviceTimeMs: settings.serviceTimeMs,
+  });
+  const bound = replicas.boundPerSecond;
+  try {
+    const workload = new Workload({
+      keys: settings.keys,
+      ttlMs: settings.ttlMs,
+      idPrefix: resources.name,
+    });
+    // Enough records that the window never runs dry at the bound, with a margin.
+    const backlog = Math.ceil((bound * (settings.warmMs + settings.measureMs + 10_000)) / 1000);
+    const result = await measureSaturated({
+      kind: 'tokenline',
+      label: variant.label,
+      resources,
+      workload,
+      replicas,
+      partitions: variant.partitions,
+      backlog,
+      warmMs: settings.warmMs,
+      measureMs: settings.measureMs,
+      log: context.log,
+    });
+    return { ...result, bound, variant };
+  } finally {
+    await replicas.stop();
+    for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
+  }
+}
+
+function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
+  const settings = capacitySettings(context);
+  const targets: TargetCheck[] = runs.map((run) => ({
+    target: `${run.label}: goodput ≥ ${target} × bound`,
+    value: format.ratio(run.goodput / run.bound),
+    met: context.smoke ? null : run.goodput / run.bound >= target,
+  }));
+  return {
+    name: 'capacity',
+    title: capacity.title,
+    setup: [
+      `input: held-out SpamAssassin emails cycled, ${settings.keys} distinct keys, deadline = send time + ${settings.ttlMs / 1000} s; backlog written before the service starts`,
+      `replica: built-in, ${settings.slots} slots × ${settings.serviceTimeMs} ms per replica (bound = replicas × slots / service time), in its own process`,
+      `Tokenline: \`bun src/main.ts run\` in its own process, default configuration (window 256, ordering by key, queue high water 2000), workers in process`,
+      `window: ${settings.warmMs / 1000} s warm-up after the first result, then ${settings.measureMs / 1000} s; goodput = results appended in the window before their deadline, per second`,
+    ],
+    tables: [
+      {
+        header: [
+          'run',
+          'partitions',
+          'replicas',
+          'bound (rec/s)',
+          'goodput (rec/s)',
+          'goodput / bound',
+          'settled (rec/s)',
+          'dead letters',
+          'Tokenline CPU (ms/record)',
+          'accuracy',
+        ],
+        rows: runs.map((run) => [
+          run.label,
+          String(run.variant.partitions),
+          `${run.variant.replicas} × ${settings.slots} slots`,
+          format.int(run.bound),
+          format.int(run.goodput),
+          format.ratio(run.goodput / run.bound),
+          format.int(run.throughput),
+          String(run.deadLetters),
+          format.fixed(run.cpuMsPerRecord, 2),
+          format.percent(run.accuracy),
+        ]),
+      },
+      stageTable(runs),
+      cpuTable(runs),
+    ],
+    targets,
+    notes: runs.flatMap((run) => notesOf(run)),
+  };
+}
+
+function notesOf(run: CapacityRun): string[] {
+  const notes: string[] = [];
+  if (run.backlogRanOut) notes.push(`${run.label}: the backlog ran out before the window's end`);
+  if (run.stages && run.goodput / run.bound < target) {
+    notes.push(`${run.label}: below target; the queue is owned by **${run.stages.owner}**`);
+  }
+  return notes;
+}

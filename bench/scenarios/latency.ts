@@ -1,0 +1,194 @@
+import { stageTable } from '../support/figure-tables.ts';
+import { readJobTimes } from '../support/job-times.ts';
+import {
+  type LatencySplit,
+  recordPaths,
+  type SegmentName,
+  segmentLabels,
+  splitLatency,
+} from '../support/latency-split.ts';
+import { LiveRun } from '../support/live-run.ts';
+import { Replicas } from '../support/replicas.ts';
+import { format, type ScenarioResult } from '../support/report.ts';
+import { RunResources } from '../support/resources.ts';
+import { type StageReport, StageSampler } from '../support/stages.ts';
+import { inWindow, type Window } from '../support/stats.ts';
+import type { Settled } from '../support/tally.ts';
+import { Workload } from '../support/workload.ts';
+import { type BenchContext, type Scenario, size } from './scenario.ts';
+
+const targetMs = 20;
+const load = 0.5;
+
+/**
+ * Live traffic at half the replica's bound: how long a record takes end to end beyond the
+ * replica's own service time, and in which stage that time goes.
+ */
+export const latency: Scenario = {
+  name: 'latency',
+  title: '4. Latency at 50 % of capacity',
+  run: async (context) => {
+    const s = settings(context);
+    const resources = new RunResources('latency');
+    const replicas = await Replicas.start({
+      count: 1,
+      slots: s.slots,
+      serviceTimeMs: s.serviceTimeMs,
+    });
+    try {
+      const measured = await measure(context, resources, replicas);
+      return report(context, measured);
+    } finally {
+      await replicas.stop();
+      for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
+    }
+  },
+};
+
+function settings(context: BenchContext) {
+  const slots = size(context, 64, 8);
+  const serviceTimeMs = 50;
+  return {
+    slots,
+    serviceTimeMs,
+    partitions: 3,
+    rate: (load * slots * 1000) / serviceTimeMs,
+    warmMs: size(context, 5_000, 1_000),
+    measureMs: size(context, 30_000, 2_000),
+  };
+}
+
+interface Measured {
+  split: LatencySplit;
+  records: number;
+  stages: StageReport;
+  sent: number;
+  deadLetters: number;
+}
+
+async function measure(
+  context: BenchContext,
+  resources: RunResources,
+  replicas: Replicas,
+): Promise<Measured> {
+  const s = settings(context);
+  const workload = new Workload({ keys: 1_000, ttlMs: 60_000, idPrefix: resources.name });
+  const run = await LiveRun.start({
+    label: 'latency',
+    resources,
+    replicas,
+    workload,
+    partitions: s.partitions,
+    rate: s.rate,
+    detailed: true,
+  });
+  try {
+    await Bun.sleep(s.warmMs);
+    const service = run.contender.tokenline;
+    if (!service) throw new Error('latency: Tokenline did not start');
+    const sampler = new StageSampler(service, replicas, run.contender.queueName as string);
+    const window: Window = { from: Date.now(), to: Date.now() + s.measureMs };
+    sampler.start();
+    await Bun.sleep(s.measureMs);
+    const stages = await sampler.stop(false);
+    const sent = await run.producer.stop();
+    if (!(await run.settleAll(60_000))) context.log('latency: not every record settled in 60 s');
+    // A little longer, so that the commit watch sees the last records' commits.
+    await Bun.sleep(1_000);
+    const inside = windowResults(run.tally.settled, run.tally.inputAt, window);
+    const jobs = await readJobTimes(run.contender.queueName as string, inside.map(jobOf));
+    const paths = recordPaths(
+      inside,
+      run.tally.inputAt,
+      jobs,
+      run.commits as NonNullable<typeof run.commits>,
+    );
+    const deadLetters = run.tally.settled.filter((x) => x.result === null).length;
+    context.log(`latency: ${paths.length} records in the window, ${sent} sent`);
+
+    return {
+      split: splitLatency(paths, s.serviceTimeMs),
+      records: paths.length,
+      stages,
+      sent,
+      deadLetters,
+    };
+  } finally {
+    await run.stop();
+  }
+}
+
+function windowResults(
+  settled: Settled[],
+  inputAt: Map<string, number>,
+  window: Window,
+): Settled[] {
+  return settled.filter((x) => {
+    const at = inputAt.get(x.eventId);
+    return x.result !== null && at !== undefined && inWindow(at, window);
+  });
+}
+
+function jobOf(settled: Settled) {
+  return { eventId: settled.eventId, revision: settled.result?.revision ?? 'unknown' };
+}
+
+const rowsShown: SegmentName[] = [
+  'endToEnd',
+  'service',
+  'added',
+  'addedBeyondCall',
+  'fetch',
+  'queue',
+  'worker',
+  'results',
+  'produce',
+  'commit',
+];
+
+function report(context: BenchContext, measured: Measured): ScenarioResult {
+  const s = settings(context);
+  const { split } = measured;
+  const added = split.added.p99;
+  return {
+    name: 'latency',
+    title: latency.title,
+    setup: [
+      `paced producer at ${format.int(s.rate)} records/s (${load * 100} % of ${s.slots} slots × ${s.serviceTimeMs} ms), ${s.partitions} partitions, 1,000 keys, Tokenline defaults`,
+      `${format.int(measured.records)} results of records appended in a ${s.measureMs / 1000} s window after ${s.warmMs / 1000} s warm-up; ${format.int(measured.sent)} records sent in all, ${measured.deadLetters} dead letters`,
+      'times: input and result append times from the broker (LogAppendTime topics), job created/taken/finished from the BullMQ job hashes, result built from the result’s endToEndMs, commits by polling the group’s offsets every 50 ms (±50 ms)',
+    ],
+    tables: [
+      {
+        header: ['segment', 'p50', 'p90', 'p99', 'max', 'records'],
+        rows: rowsShown.map((name) => [
+          segmentLabels[name],
+          format.ms(split[name].p50),
+          format.ms(split[name].p90),
+          format.ms(split[name].p99),
+          format.ms(split[name].max),
+          format.int(split[name].count),
+        ]),
+      },
+      stageTable([{ label: 'latency', stages: measured.stages }]),
+    ],
+    targets: [
+      {
+        target: `added p99 < ${targetMs} ms`,
+        value: format.ms(added),
+        met: context.smoke ? null : added < targetMs,
+      },
+    ],
+    notes:
+      added < targetMs
+        ? []
+        : [`added p99 over target; largest p99 share: ${largestSegment(split)}`],
+  };
+}
+
+/** The segment (of those that add up to end to end) with the largest p99. */
+function largestSegment(split: LatencySplit): string {
+  const parts: SegmentName[] = ['fetch', 'queue', 'worker', 'results', 'produce'];
+  const [name] = parts.sort((a, b) => split[b].p99 - split[a].p99);
+  return name ? `${segmentLabels[name]} at ${format.ms(split[name].p99)}` : 'n/a';
+}

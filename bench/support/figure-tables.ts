@@ -1,0 +1,63 @@
+import type { CpuShare } from './cpu-budget.ts';
+import { format, type Table } from './report.ts';
+import type { StageReport } from './stages.ts';
+
+/** Records waiting in each stage, mean over the window, one row per measured run. */
+export function stageTable(rows: Array<{ label: string; stages: StageReport | null }>): Table {
+  return {
+    caption:
+      'Where records wait (mean records per stage over the window; sampled once a second ' +
+      'from the service HTTP API, the BullMQ lists and the replica counters):',
+    header: [
+      'run',
+      'actor (key order)',
+      'queue (BullMQ wait)',
+      'worker',
+      'replica',
+      'results (event delivery)',
+      'produce',
+      'commit (uncommitted)',
+      'window fill',
+      'paused',
+      'replica slots busy',
+      'owner of the queue',
+    ],
+    rows: rows
+      .filter((r) => r.stages !== null)
+      .map(({ label, stages }) => stageRow(label, stages as StageReport)),
+  };
+}
+
+function stageRow(label: string, s: StageReport): string[] {
+  const paused = Object.entries(s.pausedShare)
+    .map(([reason, share]) => `${reason} ${format.percent(share)}`)
+    .join(', ');
+  return [
+    label,
+    format.fixed(s.means.actor),
+    format.fixed(s.means.queue),
+    format.fixed(s.means.worker),
+    format.fixed(s.means.replica),
+    format.fixed(s.means.results),
+    format.fixed(s.means.produce),
+    format.fixed(s.means.commit),
+    format.percent(s.windowFill),
+    paused || 'never',
+    format.percent(s.replicaBusy),
+    s.owner,
+  ];
+}
+
+/** Cores each process used over the window (1.0 = one core busy all the time). */
+export function cpuTable(rows: Array<{ label: string; cpu: CpuShare[] }>): Table {
+  const names = [...new Set(rows.flatMap((r) => r.cpu.map((c) => c.name)))];
+  return {
+    caption: 'CPU over the window, in cores (the machine has the cores the envelope lists):',
+    header: ['run', ...names, 'total'],
+    rows: rows.map(({ label, cpu }) => {
+      const cores = names.map((name) => cpu.find((c) => c.name === name)?.cores ?? Number.NaN);
+      const total = cpu.reduce((sum, c) => sum + c.cores, 0);
+      return [label, ...cores.map((c) => format.fixed(c, 2)), format.fixed(total, 2)];
+    }),
+  };
+}

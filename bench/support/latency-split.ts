@@ -1,0 +1,97 @@
+import type { CommitWatch } from './commit-watch.ts';
+import type { JobTimes } from './job-times.ts';
+import { type Distribution, distribution } from './stats.ts';
+import type { Settled } from './tally.ts';
+
+/** One record's path through the pipeline, as times (epoch ms) from the broker and Redis. */
+export interface RecordPath {
+  /** Input record appended to the input topic. */
+  inputAt: number;
+  /** Inference job created (BullMQ `timestamp`): fetched, admitted, its key's turn come. */
+  enqueuedAt: number;
+  /** A worker took the job (`processedOn`). */
+  takenAt: number;
+  /** The worker finished the job (`finishedOn`). */
+  finishedAt: number;
+  /** The replica call as the worker timed it, ms. */
+  serviceMs: number;
+  /** The record actor built the result: input time plus the result's endToEndMs. */
+  builtAt: number;
+  /** The result appended to the output topic. */
+  outputAt: number;
+  /** The group's committed offset first seen past the record; NaN when never seen. */
+  committedAt: number;
+}
+
+/** The segments of end-to-end latency, each a distribution over the records, ms. */
+export type LatencySplit = Record<SegmentName, Distribution>;
+
+export type SegmentName =
+  | 'endToEnd'
+  | 'added'
+  | 'addedBeyondCall'
+  | 'fetch'
+  | 'queue'
+  | 'service'
+  | 'worker'
+  | 'results'
+  | 'produce'
+  | 'commit';
+
+export const segmentLabels: Record<SegmentName, string> = {
+  endToEnd: 'end to end (input appended → result appended)',
+  added: 'added by Tokenline (end to end − the replica’s service time)',
+  addedBeyondCall: 'added beyond the call (end to end − worker-timed replica call)',
+  fetch: 'Kafka fetch + actor (appended → job enqueued)',
+  queue: 'queue (enqueued → taken by a worker)',
+  service: 'replica call (worker-timed)',
+  worker: 'worker overhead (taken → finished − service)',
+  results: 'result delivery (job finished → result built)',
+  produce: 'produce (result built → appended)',
+  commit: 'commit (result appended → offset committed)',
+};
+
+/** Joins what the tally, the commit watch and the job hashes say of each result. */
+export function recordPaths(
+  results: Settled[],
+  inputAt: Map<string, number>,
+  jobs: Array<JobTimes | undefined>,
+  commits: CommitWatch,
+): RecordPath[] {
+  const paths: RecordPath[] = [];
+  results.forEach((settled, index) => {
+    const job = jobs[index];
+    const input = inputAt.get(settled.eventId);
+    const result = settled.result;
+    if (!job || input === undefined || !result) return;
+    paths.push({
+      inputAt: input,
+      enqueuedAt: job.createdAt,
+      takenAt: job.processedAt,
+      finishedAt: job.finishedAt,
+      serviceMs: result.timings.serviceMs,
+      builtAt: input + result.timings.endToEndMs,
+      outputAt: settled.appendedAt,
+      committedAt: commits.committedAt(settled.sourcePartition, settled.sourceOffset),
+    });
+  });
+  return paths;
+}
+
+/** Segment distributions; `serviceTimeMs` is the replica's configured service time. */
+export function splitLatency(paths: RecordPath[], serviceTimeMs: number): LatencySplit {
+  const of = (segment: (p: RecordPath) => number) =>
+    distribution(paths.map(segment).filter(Number.isFinite));
+  return {
+    endToEnd: of((p) => p.outputAt - p.inputAt),
+    added: of((p) => p.outputAt - p.inputAt - serviceTimeMs),
+    addedBeyondCall: of((p) => p.outputAt - p.inputAt - p.serviceMs),
+    fetch: of((p) => p.enqueuedAt - p.inputAt),
+    queue: of((p) => p.takenAt - p.enqueuedAt),
+    service: of((p) => p.serviceMs),
+    worker: of((p) => p.finishedAt - p.takenAt - p.serviceMs),
+    results: of((p) => p.builtAt - p.finishedAt),
+    produce: of((p) => p.outputAt - p.builtAt),
+    commit: of((p) => p.committedAt - p.outputAt),
+  };
+}
