@@ -6,8 +6,9 @@
  *   bun bench/run.ts --scenario capacity   one scenario (repeat the flag for more)
  *   bun bench/run.ts --smoke               tiny sizes: proves the code runs, nothing more
  *
- * Prints each scenario's tables and writes the whole report to bench/out/<timestamp>.md; a
- * full run of every scenario also replaces bench/RESULTS.md.
+ * Prints each scenario's tables and writes the whole report to bench/out/<timestamp>.md (and
+ * its figures to a .json beside it); a full run of every scenario also replaces
+ * bench/RESULTS.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
 
   const complete = chosen.length === scenarios.length;
   const markdown = runReport({ envelope, results, smoke, partial: !complete });
-  const path = write(markdown, complete && !smoke);
+  const json = JSON.stringify({ envelope, smoke, results }, null, 2);
+  const path = write(markdown, json, complete && !smoke);
   context.log(`report written to ${path}`);
 }
 
@@ -65,11 +67,13 @@ function pick(names: string[]) {
   });
 }
 
-function write(markdown: string, latestFullRun: boolean): string {
+/** bench/out/<timestamp>.md and .json; bench/RESULTS.md too for a full run of everything. */
+function write(markdown: string, json: string, latestFullRun: boolean): string {
   mkdirSync(`${benchDir}out`, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const path = `${benchDir}out/${stamp}.md`;
   writeFileSync(path, markdown);
+  writeFileSync(`${benchDir}out/${stamp}.json`, json);
   if (latestFullRun) writeFileSync(`${benchDir}RESULTS.md`, markdown);
   return path;
 }

@@ -7,7 +7,7 @@ import { RunResources, redisUrl } from '../support/resources.ts';
 import { Tally } from '../support/tally.ts';
 import { metricSum, type TokenlineProcess } from '../support/tokenline.ts';
 import { produceBacklog, Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
 
 const targetBytes = 300 * 2 ** 20;
 
@@ -89,6 +89,7 @@ async function measure(
     resources,
     topics,
     replicas,
+    extra: serviceConfig(context),
   });
   const sampler = new MemorySampler(contender.pid, s.sampleMs);
   try {
@@ -178,6 +179,7 @@ function report(context: BenchContext, m: Measured): ScenarioResult {
       },
     ],
     notes: last > middle * 1.1 ? ['RSS still grew in the last third of the run'] : [],
+    figures: { peakRssBytes: m.peak, settled: m.settled, lagAtEnd: m.lagAtEnd },
   };
 }
 

@@ -102,5 +102,6 @@ function report(
       },
     ],
     notes: [],
+    figures: { tokenlineGoodput: tokenline.goodput, baselineGoodput: loop.goodput, ratio },
   };
 }

@@ -4,7 +4,7 @@ import { format, type ScenarioResult, type TargetCheck } from '../support/report
 import { RunResources } from '../support/resources.ts';
 import { measureSaturated, type SaturatedResult } from '../support/saturated-run.ts';
 import { Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
 
 interface Variant {
   label: string;
@@ -47,7 +47,7 @@ export function capacitySettings(context: BenchContext) {
     serviceTimeMs: 50,
     keys: 1_000,
     warmMs: size(context, 10_000, 500),
-    measureMs: size(context, 30_000, 2_000),
+    measureMs: size(context, 30_000, 1_000),
     ttlMs: 60_000,
   };
 }
@@ -81,6 +81,7 @@ export async function runVariant(context: BenchContext, variant: Variant): Promi
       warmMs: settings.warmMs,
       measureMs: settings.measureMs,
       log: context.log,
+      extra: serviceConfig(context),
     });
     return { ...result, bound, variant };
   } finally {
@@ -137,6 +138,15 @@ function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
     ],
     targets,
     notes: runs.flatMap((run) => notesOf(run)),
+    figures: Object.fromEntries(
+      runs.flatMap((run) => [
+        [`${run.label}.bound`, run.bound],
+        [`${run.label}.goodput`, run.goodput],
+        [`${run.label}.settledPerSecond`, run.throughput],
+        [`${run.label}.deadLetters`, run.deadLetters],
+        [`${run.label}.cpuMsPerRecord`, run.cpuMsPerRecord],
+      ]),
+    ),
   };
 }
 

@@ -15,7 +15,7 @@ import { type StageReport, StageSampler } from '../support/stages.ts';
 import { inWindow, type Window } from '../support/stats.ts';
 import type { Settled } from '../support/tally.ts';
 import { Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
 
 const targetMs = 20;
 const load = 0.5;
@@ -81,6 +81,7 @@ async function measure(
     partitions: s.partitions,
     rate: s.rate,
     detailed: true,
+    extra: serviceConfig(context),
   });
   try {
     await Bun.sleep(s.warmMs);
@@ -183,6 +184,14 @@ function report(context: BenchContext, measured: Measured): ScenarioResult {
       added < targetMs
         ? []
         : [`added p99 over target; largest p99 share: ${largestSegment(split)}`],
+    figures: {
+      records: measured.records,
+      endToEndP50: split.endToEnd.p50,
+      endToEndP99: split.endToEnd.p99,
+      addedP50: split.added.p50,
+      addedP99: split.added.p99,
+      deadLetters: measured.deadLetters,
+    },
   };
 }
 

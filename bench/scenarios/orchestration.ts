@@ -5,7 +5,7 @@ import { format, type ScenarioResult } from '../support/report.ts';
 import { RunResources } from '../support/resources.ts';
 import { measureSaturated, type SaturatedResult } from '../support/saturated-run.ts';
 import { Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
 
 const target = 0.5;
 
@@ -57,6 +57,7 @@ async function runOne(context: BenchContext, kind: ContenderKind): Promise<Satur
       warmMs,
       measureMs,
       log: context.log,
+      extra: serviceConfig(context),
     });
   } finally {
     await replicas.stop();
@@ -116,5 +117,12 @@ function report(
       },
     ],
     notes,
+    figures: {
+      tokenlinePerSecond: tokenline.throughput,
+      pipePerSecond: pipe.throughput,
+      ratio,
+      tokenlineCpuMsPerRecord: tokenline.cpuMsPerRecord,
+      pipeCpuMsPerRecord: pipe.cpuMsPerRecord,
+    },
   };
 }

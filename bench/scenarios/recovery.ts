@@ -7,7 +7,7 @@ import { type StageReport, StageSampler } from '../support/stages.ts';
 import type { Settled } from '../support/tally.ts';
 import { metricSum, type TokenlineProcess } from '../support/tokenline.ts';
 import { Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
 
 const targetAmplification = 1.1;
 const ttlMs = 120_000;
@@ -41,7 +41,7 @@ function settings(context: BenchContext) {
     rate: (0.5 * slots * 1000) / 50,
     beforeMs: size(context, 10_000, 1_500),
     outageMs: size(context, 30_000, 2_000),
-    afterMs: size(context, 40_000, 2_000),
+    afterMs: size(context, 40_000, 1_000),
   };
 }
 
@@ -73,6 +73,7 @@ async function measure(
     partitions: s.partitions,
     rate: s.rate,
     detailed: false,
+    extra: serviceConfig(context),
   });
   try {
     const service = run.contender.tokenline as TokenlineProcess;
@@ -172,5 +173,13 @@ function report(context: BenchContext, m: Measured): ScenarioResult {
     ],
     notes:
       m.sendFailures > 0 ? [`${m.sendFailures} records failed to be sent and are not counted`] : [],
+    figures: {
+      records,
+      lost: m.lost,
+      duplicates: m.duplicates,
+      amplification,
+      drainMs: m.drainMs,
+      settledAll: m.settledAll ? 1 : 0,
+    },
   };
 }

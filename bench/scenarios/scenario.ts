@@ -1,3 +1,4 @@
+import type { ConfigInput } from '../../src/config.ts';
 import type { ScenarioResult } from '../support/report.ts';
 
 /** What every scenario gets from the run. */
@@ -21,4 +22,12 @@ export interface Scenario {
 /** Picks the full or the smoke value of a size. */
 export function size<T>(context: BenchContext, full: T, smoke: T): T {
   return context.smoke ? smoke : full;
+}
+
+/**
+ * Tokenline's configuration beyond the defaults: none in a full run. A smoke run shortens the
+ * drain on shutdown (default 5 s), which only the end of each run waits for.
+ */
+export function serviceConfig(context: BenchContext): ConfigInput | undefined {
+  return context.smoke ? { partition: { drainTimeoutMs: 500 } } : undefined;
 }

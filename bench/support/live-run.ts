@@ -1,3 +1,4 @@
+import type { ConfigInput } from '../../src/config.ts';
 import { CommitWatch } from './commit-watch.ts';
 import { type Contender, startContender } from './contenders.ts';
 import { PacedProducer } from './paced-producer.ts';
@@ -16,6 +17,8 @@ export interface LiveRunOptions {
   rate: number;
   /** Read input append times and watch commits, for the latency split. */
   detailed: boolean;
+  /** Tokenline configuration beyond the defaults. */
+  extra?: ConfigInput;
 }
 
 /**

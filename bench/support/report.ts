@@ -22,6 +22,8 @@ export interface ScenarioResult {
   targets: TargetCheck[];
   /** Findings: which stage owns the queue, warnings about the run. */
   notes: string[];
+  /** The headline numbers by name, for the JSON report and the smoke test. */
+  figures: Record<string, number>;
 }
 
 export function markdownTable(table: Table): string {
