@@ -4,7 +4,7 @@
  * workers → a replica that answers at once, and what each record costs Redis.
  *
  *   bun bench/inference-queue.ts [--records 5000] [--windows 1000,64,8] [--runs 3]
- *                                [--slots 64] [--replicas 1]
+ *                                [--slots 64] [--replicas 1] [--service-ms 0]
  *
  * Each window (records kept in flight, as partition actors would) is measured `runs` times;
  * the table shows the median run by records per second.
@@ -46,6 +46,7 @@ const { values } = parseArgs({
     windows: { type: 'string', default: '1000,64,8' },
     runs: { type: 'string', default: '3' },
     slots: { type: 'string', default: '64' },
+    'service-ms': { type: 'string', default: '0' },
     replicas: { type: 'string', default: '1' },
   },
 });
@@ -53,6 +54,7 @@ const records = Number(values.records);
 const windows = values.windows.split(',').map(Number);
 const runs = Number(values.runs);
 const slots = Number(values.slots);
+const serviceTimeMs = Number(values['service-ms']);
 const replicaCount = Number(values.replicas);
 
 setLogLevel('warn');
@@ -60,7 +62,7 @@ const requests = countRequests();
 const redisServer = await startPrivateRedis();
 const replicas = await Promise.all(
   Array.from({ length: replicaCount }, () =>
-    startReplica({ port: 0, slots, serviceTimeMs: 0, queueLimit: 10_000, requestLogLimit: 1_000 }),
+    startReplica({ port: 0, slots, serviceTimeMs, queueLimit: 10_000, requestLogLimit: 1_000 }),
   ),
 );
 const connection = { url: redisServer.url, maxRetriesPerRequest: null };
@@ -210,13 +212,14 @@ function parseInfo(text: string): Map<string, string> {
 function render(results: Measured[]): string {
   const kinds = ['evalsha', 'pipeline', 'xread', 'bzpopmin'];
   const lines = [
-    '# Inference queue: gateway → BullMQ → workers → zero-latency replica',
+    `# Inference queue: gateway → BullMQ → workers → replica (${serviceTimeMs} ms service time)`,
     '',
     `${records} records per run, median of ${runs} runs by records per second; ` +
       `${replicaCount} replica(s) × ${slots} slots; private redis-server; ` +
       `${new Date().toISOString().slice(0, 10)}.`,
     `Reproduce: \`bun bench/inference-queue.ts --records ${records} ` +
-      `--windows ${windows.join(',')} --runs ${runs} --slots ${slots} --replicas ${replicaCount}\`.`,
+      `--windows ${windows.join(',')} --runs ${runs} --slots ${slots} --replicas ${replicaCount} ` +
+      `--service-ms ${serviceTimeMs}\`.`,
     '',
     'Round trips are client requests (a command alone, or a pipeline as a whole), by kind:',
     "`evalsha` BullMQ scripts sent alone (the workers), `pipeline` the gateway's batches,",
