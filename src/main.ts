@@ -9,6 +9,7 @@ import { loadConfig } from './config.ts';
 import { TokenlineError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { WorkerPool } from './inference/worker.ts';
+import { connectRedis } from './redis.ts';
 import { Service } from './service.ts';
 
 async function run(): Promise<void> {
@@ -30,6 +31,9 @@ async function run(): Promise<void> {
 
 async function worker(): Promise<void> {
   const config = loadConfig();
+  // The same check as the service's: an unreachable or evicting Redis stops start-up here.
+  const redis = await connectRedis(config.redis.url, config.kafka.connectTimeoutMs);
+  redis.disconnect();
   const pool = new WorkerPool({
     connection: { url: config.redis.url, maxRetriesPerRequest: null },
     prefix: config.redis.prefix,

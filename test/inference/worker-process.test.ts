@@ -5,6 +5,7 @@ import { type Subprocess, spawn } from 'bun';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jobIdFor } from '../../src/inference/job-id.ts';
 import { type RunningReplica, startReplica } from '../../src/replica/server.ts';
+import { startPrivateRedis } from '../support/redis-server.ts';
 import { redisUrl } from '../support/services.ts';
 import {
   openTestQueue,
@@ -67,17 +68,29 @@ describe('a worker process killed in the middle of a job', () => {
   });
 });
 
-async function startWorkerProcess(
-  dir: string,
-  queueName: string,
-  replicaUrl: string,
-): Promise<Subprocess<'ignore', 'pipe', 'pipe'>> {
+describe('the worker command', () => {
+  it('refuses to start on a Redis that may evict jobs, and says why', async () => {
+    const evicting = await startPrivateRedis(['--maxmemory-policy', 'allkeys-lru']);
+    const dir = mkdtempSync(join(tmpdir(), 'tokenline-worker-'));
+    try {
+      const worker = spawnWorker(dir, { redis: { url: evicting.url } });
+      expect(await worker.child.exited).toBe(1);
+      await Bun.sleep(50);
+      expect(worker.output()).toMatch(/maxmemory-policy allkeys-lru; BullMQ needs noeviction/);
+    } finally {
+      await evicting.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+interface WorkerProcess {
+  child: Subprocess<'ignore', 'pipe', 'pipe'>;
+  output(): string;
+}
+
+function spawnWorker(dir: string, config: Record<string, unknown>): WorkerProcess {
   const path = join(dir, 'config.json');
-  const config = {
-    redis: { url: redisUrl, prefix: testPrefix },
-    queue: { name: queueName, lockDurationMs, stalledIntervalMs },
-    replicas: [{ url: replicaUrl, slots: 2 }],
-  };
   writeFileSync(path, JSON.stringify(config));
   const child = spawn([process.execPath, 'src/main.ts', 'worker'], {
     env: { ...process.env, TOKENLINE_CONFIG: path, TOKENLINE_LOG_LEVEL: 'warn' },
@@ -87,19 +100,31 @@ async function startWorkerProcess(
   });
   let output = '';
   const decoder = new TextDecoder();
-  void (async () => {
-    for await (const chunk of child.stdout) output += decoder.decode(chunk);
-  })();
-  void (async () => {
-    for await (const chunk of child.stderr) output += decoder.decode(chunk);
-  })();
+  for (const stream of [child.stdout, child.stderr]) {
+    void (async () => {
+      for await (const chunk of stream) output += decoder.decode(chunk);
+    })();
+  }
+  return { child, output: () => output };
+}
+
+async function startWorkerProcess(
+  dir: string,
+  queueName: string,
+  replicaUrl: string,
+): Promise<Subprocess<'ignore', 'pipe', 'pipe'>> {
+  const worker = spawnWorker(dir, {
+    redis: { url: redisUrl, prefix: testPrefix },
+    queue: { name: queueName, lockDurationMs, stalledIntervalMs },
+    replicas: [{ url: replicaUrl, slots: 2 }],
+  });
   const end = Date.now() + 20_000;
-  while (!output.includes('pulling')) {
-    if (child.exitCode !== null || Date.now() > end) {
-      child.kill('SIGKILL');
-      throw new Error(`worker process did not start:\n${output}`);
+  while (!worker.output().includes('pulling')) {
+    if (worker.child.exitCode !== null || Date.now() > end) {
+      worker.child.kill('SIGKILL');
+      throw new Error(`worker process did not start:\n${worker.output()}`);
     }
     await Bun.sleep(20);
   }
-  return child;
+  return worker.child;
 }
