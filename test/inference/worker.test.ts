@@ -96,6 +96,27 @@ describe('replica pool with circuit breakers on a real Redis', () => {
     expect(changes).toEqual(expect.arrayContaining(['open', 'halfOpen', 'closed']));
   });
 
+  it('leaves jobs in the queue while its breaker is open, for a replica that can serve them', async () => {
+    broken.setFaults({ errorRate: 1, errorStatus: 503 });
+    const gateway = await queue.gateway();
+    const pool = await queue.pool({
+      replicas: [{ url: broken.url, slots, weight: 1 }],
+      breaker: { ...defaultBreakerOptions, consecutiveFailures: 1, cooldownMs: 60_000 },
+    });
+    const failed = await gateway.infer(request('first'), new AbortController().signal);
+    expect(failed.ok).toBe(false);
+    expect(pool.breakers()[0]?.state).toBe('open');
+
+    const waiting = gateway.infer(request('second'), new AbortController().signal);
+    await Bun.sleep(500);
+    expect(await gateway.queue.getWaitingCount()).toBe(1);
+    expect(broken.requests('second')).toHaveLength(0);
+
+    await queue.pool({ replicas: [{ url: healthy.url, slots, weight: 1 }] });
+    expect(await waiting).toMatchObject({ ok: true, result: { replica: healthy.url } });
+    expect(broken.requests()).toHaveLength(1);
+  });
+
   it('does not blame a replica for requests it rightly rejects', async () => {
     const pool = await queue.pool({
       replicas: [{ url: healthy.url, slots, weight: 1, model: 'no-such-model' }],
