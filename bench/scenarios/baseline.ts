@@ -90,8 +90,8 @@ function report(
         rows: [row('Tokenline (3p-1r)', tokenline), row('baseline loop', loop)],
       },
       cpuTable([
-        { label: 'Tokenline (3p-1r)', cpu: tokenline.cpu },
-        { label: 'baseline loop', cpu: loop.cpu },
+        { label: 'Tokenline (3p-1r)', cpu: tokenline.cpu, eventLoop: tokenline.eventLoop },
+        { label: 'baseline loop', cpu: loop.cpu, eventLoop: loop.eventLoop },
       ]),
     ],
     targets: [

@@ -1,4 +1,5 @@
-import { stageTable } from '../support/figure-tables.ts';
+import { CpuBudget, type CpuShare, type EventLoopShare } from '../support/cpu-budget.ts';
+import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { readJobTimes } from '../support/job-times.ts';
 import {
   type LatencySplit,
@@ -11,7 +12,7 @@ import { LiveRun } from '../support/live-run.ts';
 import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
 import { RunResources } from '../support/resources.ts';
-import { type StageReport, StageSampler } from '../support/stages.ts';
+import { type StageReport, StageSampler, withEventLoop } from '../support/stages.ts';
 import { inWindow, type Window } from '../support/stats.ts';
 import type { Settled } from '../support/tally.ts';
 import { Workload } from '../support/workload.ts';
@@ -64,6 +65,8 @@ interface Measured {
   stages: StageReport;
   sent: number;
   deadLetters: number;
+  cpu: CpuShare[];
+  eventLoop: EventLoopShare | null;
 }
 
 async function measure(
@@ -88,10 +91,19 @@ async function measure(
     const service = run.contender.tokenline;
     if (!service) throw new Error('latency: Tokenline did not start');
     const sampler = new StageSampler(service, replicas, run.contender.queueName as string);
+    const budget = await new CpuBudget()
+      .watch('tokenline', service.pid, true)
+      .watch('replica', replicas.child.pid)
+      .watchInfrastructure();
     const window: Window = { from: Date.now(), to: Date.now() + s.measureMs };
+    const cpuFrom = budget.snapshot();
     sampler.start();
     await Bun.sleep(s.measureMs);
-    const stages = await sampler.stop(false);
+    const cpuTo = budget.snapshot();
+    const stages = withEventLoop(
+      await sampler.stop(),
+      CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
+    );
     const sent = await run.producer.stop();
     if (!(await run.settleAll(60_000))) context.log('latency: not every record settled in 60 s');
     // A little longer, so that the commit watch sees the last records' commits.
@@ -113,6 +125,8 @@ async function measure(
       stages,
       sent,
       deadLetters,
+      cpu: CpuBudget.between(cpuFrom, cpuTo),
+      eventLoop: CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
     };
   } finally {
     await run.stop();
@@ -172,6 +186,7 @@ function report(context: BenchContext, measured: Measured): ScenarioResult {
         ]),
       },
       stageTable([{ label: 'latency', stages: measured.stages }]),
+      cpuTable([{ label: 'latency', cpu: measured.cpu, eventLoop: measured.eventLoop }]),
     ],
     targets: [
       {

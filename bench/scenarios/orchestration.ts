@@ -105,8 +105,8 @@ function report(
       },
       stageTable([{ label: 'Tokenline', stages: tokenline.stages }]),
       cpuTable([
-        { label: 'Tokenline', cpu: tokenline.cpu },
-        { label: 'plain pipe', cpu: pipe.cpu },
+        { label: 'Tokenline', cpu: tokenline.cpu, eventLoop: tokenline.eventLoop },
+        { label: 'plain pipe', cpu: pipe.cpu, eventLoop: pipe.eventLoop },
       ]),
     ],
     targets: [

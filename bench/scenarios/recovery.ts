@@ -1,9 +1,10 @@
-import { stageTable } from '../support/figure-tables.ts';
+import { CpuBudget, type CpuShare, type EventLoopShare } from '../support/cpu-budget.ts';
+import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { LiveRun } from '../support/live-run.ts';
 import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
 import { RunResources } from '../support/resources.ts';
-import { type StageReport, StageSampler } from '../support/stages.ts';
+import { type StageReport, StageSampler, withEventLoop } from '../support/stages.ts';
 import type { Settled } from '../support/tally.ts';
 import { metricSum, type TokenlineProcess } from '../support/tokenline.ts';
 import { Workload } from '../support/workload.ts';
@@ -56,6 +57,8 @@ interface Measured {
   retries: number;
   drainMs: number;
   stages: StageReport;
+  cpu: CpuShare[];
+  eventLoop: EventLoopShare | null;
 }
 
 async function measure(
@@ -79,6 +82,11 @@ async function measure(
     const service = run.contender.tokenline as TokenlineProcess;
     await Bun.sleep(s.beforeMs);
     const sampler = new StageSampler(service, replicas, run.contender.queueName as string);
+    const budget = await new CpuBudget()
+      .watch('tokenline', service.pid, true)
+      .watch('replica', replicas.child.pid)
+      .watchInfrastructure();
+    const cpuFrom = budget.snapshot();
     sampler.start();
     const recoveredAt = Date.now() + s.outageMs;
     await replicas.setFaults({ outageUntil: recoveredAt });
@@ -86,7 +94,11 @@ async function measure(
     await Bun.sleep(s.outageMs + s.afterMs);
     const sent = await run.producer.stop();
     const settledAll = await run.settleAll(180_000);
-    const stages = await sampler.stop();
+    const cpuTo = budget.snapshot();
+    const stages = withEventLoop(
+      await sampler.stop(),
+      CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
+    );
     const retries = metricSum(await service.metrics(), 'tokenline_retries_total');
     const modelCalls = await replicas.modelCalls();
 
@@ -99,6 +111,8 @@ async function measure(
       retries,
       drainMs: drainTime(workload, run.tally.settled, recoveredAt),
       stages,
+      cpu: CpuBudget.between(cpuFrom, cpuTo),
+      eventLoop: CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
     };
   } finally {
     await run.stop();
@@ -162,6 +176,7 @@ function report(context: BenchContext, m: Measured): ScenarioResult {
         ],
       },
       stageTable([{ label: 'outage and drain', stages: m.stages }]),
+      cpuTable([{ label: 'outage and drain', cpu: m.cpu, eventLoop: m.eventLoop }]),
     ],
     targets: [
       {

@@ -1,15 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { repoRoot } from './child.ts';
-import { clockTicks, cpuMs, cpuTime } from './proc-stats.ts';
+import {
+  clockTicks,
+  cpuMs,
+  cpuTime,
+  mainThreadSchedule,
+  type ThreadSchedule,
+} from './proc-stats.ts';
 import { redisUrl } from './resources.ts';
 
 /** CPU milliseconds by process name, plus the whole machine's busy and elapsed time. */
 export interface CpuSnapshot {
   at: number;
   byProcess: Map<string, number>;
+  /** Main threads watched for their event loop, by process name. */
+  mainThreads: Map<string, ThreadSchedule>;
   /** Busy CPU time of all cores (everything but idle and iowait), ms. */
   machineBusyMs: number;
+}
+
+/**
+ * A process's event loop over an interval, in shares of the interval: on a CPU, and runnable
+ * but waiting for one (the machine was busy). Together near 1: the loop was saturated.
+ */
+export interface EventLoopShare {
+  name: string;
+  running: number;
+  waiting: number;
 }
 
 export interface CpuShare {
@@ -27,9 +45,13 @@ export interface CpuShare {
  */
 export class CpuBudget {
   readonly #pids = new Map<string, number>();
+  readonly #loops = new Map<string, number>();
 
-  watch(name: string, pid: number | null): this {
-    if (pid !== null) this.#pids.set(name, pid);
+  /** Watches a process; with `eventLoop`, its main thread's scheduling too. */
+  watch(name: string, pid: number | null, eventLoop = false): this {
+    if (pid === null) return this;
+    this.#pids.set(name, pid);
+    if (eventLoop) this.#loops.set(name, pid);
     return this;
   }
 
@@ -47,7 +69,24 @@ export class CpuBudget {
       const time = cpuTime(pid);
       if (time) byProcess.set(name, cpuMs(time));
     }
-    return { at: performance.now(), byProcess, machineBusyMs: machineBusyMs() };
+    const mainThreads = new Map<string, ThreadSchedule>();
+    for (const [name, pid] of this.#loops) {
+      const schedule = mainThreadSchedule(pid);
+      if (schedule) mainThreads.set(name, schedule);
+    }
+    return { at: performance.now(), byProcess, mainThreads, machineBusyMs: machineBusyMs() };
+  }
+
+  static eventLoops(from: CpuSnapshot, to: CpuSnapshot): EventLoopShare[] {
+    const wallMs = to.at - from.at;
+    return [...to.mainThreads].map(([name, end]) => {
+      const start = from.mainThreads.get(name) ?? end;
+      return {
+        name,
+        running: (end.runningMs - start.runningMs) / wallMs,
+        waiting: (end.waitingMs - start.waitingMs) / wallMs,
+      };
+    });
   }
 
   /** CPU per process between two snapshots, then "rest of machine" for what is left. */

@@ -1,4 +1,4 @@
-import type { CpuShare } from './cpu-budget.ts';
+import type { CpuShare, EventLoopShare } from './cpu-budget.ts';
 import { format, type Table } from './report.ts';
 import type { StageReport } from './stages.ts';
 
@@ -10,6 +10,7 @@ export function stageTable(rows: Array<{ label: string; stages: StageReport | nu
       'from the service HTTP API, the BullMQ lists and the replica counters):',
     header: [
       'run',
+      'Kafka (not fetched)',
       'actor (key order)',
       'queue (BullMQ wait)',
       'worker',
@@ -34,6 +35,7 @@ function stageRow(label: string, s: StageReport): string[] {
     .join(', ');
   return [
     label,
+    format.int(s.means.kafka),
     format.fixed(s.means.actor),
     format.fixed(s.means.queue),
     format.fixed(s.means.worker),
@@ -48,16 +50,33 @@ function stageRow(label: string, s: StageReport): string[] {
   ];
 }
 
-/** Cores each process used over the window (1.0 = one core busy all the time). */
-export function cpuTable(rows: Array<{ label: string; cpu: CpuShare[] }>): Table {
+interface CpuRow {
+  label: string;
+  cpu: CpuShare[];
+  eventLoop?: EventLoopShare | null;
+}
+
+/**
+ * Cores each process used over the window (1.0 = one core busy all the time), and the
+ * contender's event loop: the share of the window its main thread ran, and the share it was
+ * ready to run but waited for a CPU. Running plus waiting near 100 % means the loop alone
+ * was the limit; the waiting part is what the rest of the machine took from it.
+ */
+export function cpuTable(rows: CpuRow[]): Table {
   const names = [...new Set(rows.flatMap((r) => r.cpu.map((c) => c.name)))];
   return {
-    caption: 'CPU over the window, in cores (the machine has the cores the envelope lists):',
-    header: ['run', ...names, 'total'],
-    rows: rows.map(({ label, cpu }) => {
+    caption: 'CPU over the window, in cores, and the contender’s event loop (main thread):',
+    header: ['run', ...names, 'total', 'event loop on a CPU', 'event loop waiting for a CPU'],
+    rows: rows.map(({ label, cpu, eventLoop }) => {
       const cores = names.map((name) => cpu.find((c) => c.name === name)?.cores ?? Number.NaN);
       const total = cpu.reduce((sum, c) => sum + c.cores, 0);
-      return [label, ...cores.map((c) => format.fixed(c, 2)), format.fixed(total, 2)];
+      return [
+        label,
+        ...cores.map((c) => format.fixed(c, 2)),
+        format.fixed(total, 2),
+        format.percent(eventLoop?.running ?? Number.NaN),
+        format.percent(eventLoop?.waiting ?? Number.NaN),
+      ];
     }),
   };
 }

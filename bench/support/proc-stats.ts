@@ -44,6 +44,24 @@ export function cpuMs(time: CpuTime): number {
   return time.userMs + time.systemMs;
 }
 
+/**
+ * Scheduling of a process's main thread (where a Bun program's event loop runs), from
+ * /proc/<pid>/schedstat: time on a CPU and time runnable but waiting for one, in ms.
+ */
+export interface ThreadSchedule {
+  runningMs: number;
+  waitingMs: number;
+}
+
+export function mainThreadSchedule(pid: number): ThreadSchedule | null {
+  try {
+    const [running, waiting] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+    return { runningMs: Number(running) / 1e6, waitingMs: Number(waiting) / 1e6 };
+  } catch {
+    return null;
+  }
+}
+
 /** VmRSS and VmHWM from /proc/<pid>/status; null once the process is gone. */
 export function memory(pid: number): MemorySample | null {
   let text: string;

@@ -61,4 +61,6 @@ export const format = {
   percent: (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)} %` : 'n/a'),
   ms: (n: number) => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : 'n/a'),
   mib: (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : 'n/a'),
+  /** Megabytes of 10^6 bytes, the unit the memory target is stated in. */
+  mb: (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1e6).toFixed(0)} MB` : 'n/a'),
 };

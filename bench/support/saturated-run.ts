@@ -1,9 +1,9 @@
 import type { ConfigInput } from '../../src/config.ts';
 import { type ContenderKind, startContender } from './contenders.ts';
-import { CpuBudget, type CpuShare } from './cpu-budget.ts';
+import { CpuBudget, type CpuShare, type EventLoopShare } from './cpu-budget.ts';
 import type { Replicas } from './replicas.ts';
 import type { RunResources } from './resources.ts';
-import { type StageReport, StageSampler } from './stages.ts';
+import { type StageReport, StageSampler, withEventLoop } from './stages.ts';
 import { inWindow, seconds, type Window } from './stats.ts';
 import { type Settled, Tally } from './tally.ts';
 import { produceBacklog, type Workload } from './workload.ts';
@@ -44,6 +44,8 @@ export interface SaturatedResult {
   accuracy: number;
   stages: StageReport | null;
   produceRate: number;
+  /** The contender's main thread: running, and waiting for a CPU, as shares of the window. */
+  eventLoop: EventLoopShare | null;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
   const contender = await startContender({ ...options, topics });
   try {
     const budget = await new CpuBudget()
-      .watch(contender.name, contender.pid)
+      .watch(contender.name, contender.pid, true)
       .watch('replica', options.replicas.child.pid)
       .watchInfrastructure();
     if (!(await tally.waitFor(1, 60_000))) throw new Error(`${label}: no result within 60 s`);
@@ -78,8 +80,11 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
     sampler?.start();
     const ranOut = await waitUntil(tally, from + options.measureMs, options.backlog * 0.9);
     const window = { from, to: Date.now() };
-    const cpu = CpuBudget.between(cpuFrom, budget.snapshot());
-    const stages = (await sampler?.stop()) ?? null;
+    const cpuTo = budget.snapshot();
+    const cpu = CpuBudget.between(cpuFrom, cpuTo);
+    const eventLoop = CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null;
+    const sampled = (await sampler?.stop()) ?? null;
+    const stages = sampled && withEventLoop(sampled, eventLoop);
     await catchUp(tally, window.to);
     log(`${label}: window of ${seconds(window).toFixed(1)} s measured`);
 
@@ -88,6 +93,7 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
       backlogRanOut: ranOut,
       stages,
       produceRate,
+      eventLoop,
     };
   } finally {
     await contender.stop();
@@ -122,7 +128,7 @@ function figures(
   all: Settled[],
   window: Window,
   cpu: CpuShare[],
-): Omit<SaturatedResult, 'backlogRanOut' | 'stages' | 'produceRate'> {
+): Omit<SaturatedResult, 'backlogRanOut' | 'stages' | 'produceRate' | 'eventLoop'> {
   const { workload } = options;
   const inside = all.filter((s) => inWindow(s.appendedAt, window));
   const good = inside.filter(

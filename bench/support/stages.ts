@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import type { EventLoopShare } from './cpu-budget.ts';
 import type { Replicas } from './replicas.ts';
 import { redisPrefix, redisUrl } from './resources.ts';
 import { mean } from './stats.ts';
@@ -6,6 +7,8 @@ import type { ActorView, TokenlineProcess } from './tokenline.ts';
 
 /** Records that sat in each stage of the pipeline at one moment. */
 export interface StageSample {
+  /** In the input topic past the fetch position: not fetched yet (what the backlog is). */
+  kafka: number;
   /** Held by a partition actor but not started: waiting behind an earlier record of the key. */
   actor: number;
   /** Jobs in BullMQ's wait list: enqueued, not yet taken by a worker. */
@@ -29,9 +32,18 @@ export interface StageSample {
   replicaSlots: number;
 }
 
-export type StageName = 'actor' | 'queue' | 'worker' | 'replica' | 'results' | 'produce' | 'commit';
+export type StageName =
+  | 'kafka'
+  | 'actor'
+  | 'queue'
+  | 'worker'
+  | 'replica'
+  | 'results'
+  | 'produce'
+  | 'commit';
 
 export const stageNames: StageName[] = [
+  'kafka',
   'actor',
   'queue',
   'worker',
@@ -84,12 +96,11 @@ export class StageSampler {
     void tick();
   }
 
-  /** Stops sampling; `saturated` says whether the run kept the pipeline busy (see ownerOf). */
-  async stop(saturated = true): Promise<StageReport> {
+  async stop(): Promise<StageReport> {
     this.#running = false;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#queue.close();
-    return summarize(this.samples, saturated);
+    return summarize(this.samples);
   }
 
   async sample(): Promise<StageSample> {
@@ -128,13 +139,25 @@ interface PartitionDetail {
   children: ActorView[];
 }
 
-type HeldFigures = Pick<StageSample, 'actor' | 'produce' | 'commit' | 'held' | 'window' | 'paused'>;
+type HeldFigures = Pick<
+  StageSample,
+  'kafka' | 'actor' | 'produce' | 'commit' | 'held' | 'window' | 'paused'
+>;
 
 function heldRecords(partitions: ActorView[], details: PartitionDetail[]): HeldFigures {
-  const figures: HeldFigures = { actor: 0, produce: 0, commit: 0, held: 0, window: 0, paused: {} };
+  const figures: HeldFigures = {
+    kafka: 0,
+    actor: 0,
+    produce: 0,
+    commit: 0,
+    held: 0,
+    window: 0,
+    paused: {},
+  };
   partitions.forEach((partition, index) => {
     const context = partition.context as unknown as PartitionFigures;
     const detail = details[index] ?? { childCount: 0, children: [] };
+    figures.kafka += offsetGap(context.highWatermark, context.fetchOffset);
     figures.held += context.inFlight;
     figures.window += context.window;
     figures.actor += Math.max(0, context.inFlight - detail.childCount);
@@ -148,6 +171,8 @@ function heldRecords(partitions: ActorView[], details: PartitionDetail[]): HeldF
 }
 
 interface PartitionFigures {
+  highWatermark: string | null;
+  fetchOffset: string | null;
   inFlight: number;
   window: number;
   pausedBy: string | null;
@@ -167,13 +192,14 @@ function producing(detail: PartitionDetail): number {
   return (count * detail.childCount) / shown;
 }
 
-function offsetGap(completed: string | null, committed: string | null): number {
-  if (completed === null) return 0;
-  return Number(BigInt(completed) - BigInt(committed ?? completed));
+/** `to - from` of two offsets as the API shows them; 0 when either is unknown. */
+function offsetGap(to: string | null, from: string | null): number {
+  if (to === null || from === null) return 0;
+  return Math.max(0, Number(BigInt(to) - BigInt(from)));
 }
 
 /** Means over the samples, and the stage that owns the queue. */
-export function summarize(samples: StageSample[], saturated: boolean): StageReport {
+export function summarize(samples: StageSample[]): StageReport {
   const means = Object.fromEntries(
     stageNames.map((name) => [name, mean(samples.map((s) => s[name]))]),
   ) as Record<StageName, number>;
@@ -188,24 +214,40 @@ export function summarize(samples: StageSample[], saturated: boolean): StageRepo
   );
   const report = { samples: samples.length, means, windowFill, pausedShare, replicaBusy };
 
-  return { ...report, owner: saturated ? ownerOf(report) : 'none (run below capacity)' };
+  return { ...report, owner: ownerOf(report) };
 }
 
 /**
  * The stage that owns the queue. At the physical limit the replica's slots are all busy and
- * the queue waits in front of them, where it should. Otherwise it is the stage where the most
- * records wait; with the windows not full and little waiting anywhere, intake (fetch) is what
- * does not bring records in fast enough. Uncommitted offsets are reported but never own the
- * queue: a settled record leaves the window before its offset is committed.
+ * the queue waits in front of them, where it should. With room in the windows, records
+ * waiting in Kafka mean intake (fetch) does not bring them in fast enough, and none mean the
+ * pipeline keeps up with its input. Otherwise it is the stage inside the service where the
+ * most records wait. Uncommitted offsets are reported but never own the queue: a settled
+ * record leaves the window before its offset is committed.
  */
 function ownerOf(report: Omit<StageReport, 'owner'>): string {
   if (report.samples === 0) return 'unknown (no samples)';
   if (report.replicaBusy >= 0.9) return 'replica (at its bound)';
+  if (report.windowFill < 0.8) {
+    return report.means.kafka > report.means.replica ? 'fetch' : 'none (keeps up with its input)';
+  }
   const waiting = stageNames
-    .filter((name) => name !== 'replica' && name !== 'commit')
+    .filter((name) => !['kafka', 'replica', 'commit'].includes(name))
     .map((name) => [name, report.means[name]] as const)
     .sort((a, b) => b[1] - a[1]);
-  const [name, records] = waiting[0] ?? ['none', 0];
-  if (report.windowFill < 0.8 && records < report.means.replica) return 'fetch';
-  return name;
+  return waiting[0]?.[0] ?? 'none';
+}
+
+/**
+ * When the service's main thread was runnable nearly all the window (on a CPU or waiting for
+ * one), every stage waits on that one thread: the event loop owns the queue, and the stage
+ * figures only say where the records it has not got to yet sit.
+ */
+export function withEventLoop(report: StageReport, loop: EventLoopShare | null): StageReport {
+  if (!loop || loop.running + loop.waiting < 0.9) return report;
+  const busy = `on a CPU ${Math.round(loop.running * 100)} %, waiting for one ${Math.round(loop.waiting * 100)} %`;
+  return {
+    ...report,
+    owner: `the service's event loop (${busy}); records pile up in: ${report.owner}`,
+  };
 }

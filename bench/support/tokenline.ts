@@ -38,7 +38,9 @@ export class TokenlineProcess {
     const dir = mkdtempSync(join(tmpdir(), 'tokenline-bench-'));
     const path = join(dir, 'config.json');
     writeFileSync(path, JSON.stringify(config, null, 2));
-    const child = new Child('tokenline', ['src/main.ts', 'run'], { TOKENLINE_CONFIG: path });
+    const child = new Child('tokenline', [...profileFlags(), 'src/main.ts', 'run'], {
+      TOKENLINE_CONFIG: path,
+    });
     const match = await child.waitFor(/HTTP API on (\S+)/, 60_000);
     const url = (match[1] as string).replace(/\/$/, '');
 
@@ -92,6 +94,20 @@ export function tokenlineConfig(run: TokenlineRun): ConfigInput {
     replicas: run.replicaUrls.map((url) => ({ url, slots: run.slots })),
     http: { host: '127.0.0.1', port: 0 },
   };
+}
+
+/**
+ * With BENCH_CPU_PROF=<directory>, the service writes a CPU profile there when it exits
+ * (Bun's --cpu-prof, plus its markdown summary): where a scenario's CPU went, by function.
+ * BENCH_HEAP_PROF=<directory> does the same with a heap profile.
+ */
+function profileFlags(): string[] {
+  const flags: string[] = [];
+  const cpu = process.env.BENCH_CPU_PROF;
+  if (cpu) flags.push('--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${cpu}`);
+  const heap = process.env.BENCH_HEAP_PROF;
+  if (heap) flags.push('--heap-prof', '--heap-prof-md', `--heap-prof-dir=${heap}`);
+  return flags;
 }
 
 /** Sum of a metric over all its label sets (`name` or `name{...}` keys). */
