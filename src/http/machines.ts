@@ -1,4 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
+import { breakerMachine } from '../actors/breaker.ts';
 import { partitionMachine } from '../actors/partition.ts';
 import { recordMachine } from '../actors/record.ts';
 import { supervisorMachine } from '../actors/supervisor.ts';
@@ -39,6 +40,12 @@ export const machineCatalog: readonly MachineEntry[] = [
     machine: recordMachine,
     path: 'src/actors/record.ts',
     exportName: 'recordMachine',
+  },
+  {
+    name: 'breaker',
+    machine: breakerMachine,
+    path: 'src/actors/breaker.ts',
+    exportName: 'breakerMachine',
   },
 ];
 
