@@ -112,6 +112,8 @@ describe('replica faults, injected for real', () => {
       bench.config({
         task: { defaultTtlMs: 2_500 },
         retry: { maxAttempts: 50, budgetMinPerSecond: 1_000 },
+        // This test is about the retry policy alone; the breaker has its own tests.
+        breaker: { windowSize: 1_000, minimumCalls: 1_000, consecutiveFailures: 1_000 },
       }),
     );
     await service.start();
