@@ -13,6 +13,7 @@ import {
   endOffsets,
   eventually,
   produce,
+  removeQueue,
   type TestTopics,
   testConfig,
   uniqueName,
@@ -85,6 +86,7 @@ describe('records that cannot be processed', () => {
     await service?.stop();
     await replica?.stop();
     if (topics) await deleteTestTopics(topics);
+    if (service) await removeQueue(service.config);
   });
 
   it('dead-letters each poison record with reason poison and a readable message', () => {

@@ -13,6 +13,7 @@ import {
   endOffsets,
   eventually,
   produce,
+  removeQueue,
   type TestTopics,
   testConfig,
   uniqueName,
@@ -48,6 +49,7 @@ describe('the pipeline on a real broker and Redis', () => {
     await service?.stop();
     await replica?.stop();
     if (topics) await deleteTestTopics(topics);
+    if (service) await removeQueue(service.config);
   });
 
   it('writes exactly one result per email and no dead letters', () => {

@@ -40,7 +40,12 @@ describe('machine definitions', () => {
     const body = (await (await testApp([]).app.request('/machines')).json()) as {
       machines: Array<{ name: string; id: string; source: { path: string; export: string } }>;
     };
-    expect(body.machines.map((m) => m.name)).toEqual(['supervisor', 'partition', 'record', 'breaker']);
+    expect(body.machines.map((m) => m.name)).toEqual([
+      'supervisor',
+      'partition',
+      'record',
+      'breaker',
+    ]);
     for (const machine of body.machines) {
       const source = readFileSync(machine.source.path, 'utf8');
       expect(source).toMatch(new RegExp(`export const ${machine.source.export} = setup\\(`));

@@ -14,6 +14,7 @@ import {
   endOffsets,
   eventually,
   produce,
+  removeQueue,
   type TestTopics,
   testConfig,
   uniqueName,
@@ -63,6 +64,7 @@ export async function openBench(options: {
       await reader.close();
       await replica.stop();
       await deleteTestTopics(topics);
+      await removeQueue(testConfig(name, topics));
     },
   };
 }

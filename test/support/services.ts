@@ -1,4 +1,5 @@
 import { Admin, Consumer, type MessageToProduce, Producer } from '@platformatic/kafka';
+import { Queue } from 'bullmq';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config.ts';
 
 /** Where the test broker and Redis are; .ci/run and scripts/test.sh start both. */
@@ -106,4 +107,17 @@ export async function eventually<T>(
     value = await read();
   }
   return value;
+}
+
+/** Removes a test's BullMQ queue and its retained jobs from Redis. */
+export async function removeQueue(config: Config): Promise<void> {
+  const queue = new Queue(config.queue.name, {
+    connection: { url: config.redis.url },
+    prefix: config.redis.prefix,
+  });
+  try {
+    await queue.obliterate({ force: true });
+  } finally {
+    await queue.close();
+  }
 }
