@@ -11,7 +11,12 @@ export interface MetricsSource {
     lag: number | null;
   }>;
   queueDepth(): number;
+  /** Each replica's breaker state. */
+  breakers(): Array<{ replica: string; state: 'closed' | 'open' | 'halfOpen' }>;
 }
+
+// Gauge values of the breaker states, in the order a failing replica goes through them.
+const breakerStateValue = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -156,6 +161,16 @@ function registerGauges(registry: Registry, source: MetricsSource): void {
       for (const p of source.partitions()) {
         if (p.lag !== null) this.set({ partition: p.partition }, p.lag);
       }
+    },
+  });
+  new Gauge({
+    name: 'tokenline_breaker_state',
+    help: 'Circuit breaker of each replica: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['replica'],
+    registers,
+    collect() {
+      for (const b of source.breakers())
+        this.set({ replica: b.replica }, breakerStateValue[b.state]);
     },
   });
   new Gauge({

@@ -277,6 +277,7 @@ export class Service {
           };
         }),
       queueDepth: () => this.#gateway?.waiting ?? 0,
+      breakers: () => this.#workers?.breakers() ?? [],
     };
   }
 

@@ -76,7 +76,11 @@ describe('HTTP API: actors', () => {
 
   it('counts dead letters by reason from the metrics', async () => {
     const { app, supervisor, ports } = testApp([0]);
-    const metrics = new Metrics({ partitions: () => [], queueDepth: () => 0 }, 'r1', 'emails');
+    const metrics = new Metrics(
+      { partitions: () => [], queueDepth: () => 0, breakers: () => [] },
+      'r1',
+      'emails',
+    );
     supervisor.system.inspect(metrics.inspect);
     const withMetrics = appFor(supervisor, { source: { metrics } });
     await settle();
@@ -139,10 +143,20 @@ describe('HTTP API: health and metrics', () => {
 
   it('serves Prometheus text from the registry, 503 before there is one', async () => {
     const { supervisor } = testApp([0]);
-    const metrics = new Metrics({ partitions: () => [], queueDepth: () => 4 }, 'r1', 'emails');
+    const metrics = new Metrics(
+      {
+        partitions: () => [],
+        queueDepth: () => 4,
+        breakers: () => [{ replica: 'http://r0', state: 'open' as const }],
+      },
+      'r1',
+      'emails',
+    );
     const response = await appFor(supervisor, { source: { metrics } }).request('/metrics');
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(await response.text()).toMatch(/^tokenline_inference_queue_depth 4$/m);
+    const text = await response.text();
+    expect(text).toMatch(/^tokenline_inference_queue_depth 4$/m);
+    expect(text).toMatch(/^tokenline_breaker_state\{replica="http:\/\/r0"\} 2$/m);
     const none = await testApp([0]).app.request('/metrics');
     expect(none.status).toBe(503);
     expect(await none.json()).toMatchObject({ error: { code: 'unavailable' } });

@@ -24,7 +24,11 @@ const bodies = [undefined, '{"window": ', '[]', '{}', 'null', '{"window": 4, "re
 
 function sweepApp() {
   const { supervisor } = runningSupervisor([0]);
-  const metrics = new Metrics({ partitions: () => [], queueDepth: () => 0 }, 'r1', 'emails');
+  const metrics = new Metrics(
+    { partitions: () => [], queueDepth: () => 0, breakers: () => [] },
+    'r1',
+    'emails',
+  );
   const redriveDeadLetters = async () => ({
     deadLetterTopic: 'emails.dlq',
     inputTopic: 'emails',
