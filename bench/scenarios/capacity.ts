@@ -1,3 +1,4 @@
+import type { ConfigInput } from '../../src/config.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult, type TargetCheck } from '../support/report.ts';
@@ -10,6 +11,11 @@ interface Variant {
   label: string;
   partitions: number;
   replicas: number;
+  /**
+   * A configuration experiment beside the issue's runs, judged against no target: what the
+   * analysis of the others suggests trying.
+   */
+  experiment?: { what: string; config: ConfigInput };
 }
 
 export interface CapacityRun extends SaturatedResult {
@@ -24,6 +30,15 @@ const variants: Variant[] = [
   { label: '3p-1r', partitions: 3, replicas: 1 },
   { label: '3p-2r', partitions: 3, replicas: 2 },
   { label: '8p-1r', partitions: 8, replicas: 1 },
+  {
+    label: '3p-1r, workers apart',
+    partitions: 3,
+    replicas: 1,
+    experiment: {
+      what: 'replica workers in a process of their own (`workers.inProcess: false` and `bun src/main.ts worker`)',
+      config: { workers: { inProcess: false } },
+    },
+  },
 ];
 
 const target = 0.95;
@@ -81,7 +96,7 @@ export async function runVariant(context: BenchContext, variant: Variant): Promi
       warmMs: settings.warmMs,
       measureMs: settings.measureMs,
       log: context.log,
-      extra: serviceConfig(context),
+      extra: { ...serviceConfig(context), ...variant.experiment?.config },
     });
     return { ...result, bound, variant };
   } finally {
@@ -92,7 +107,8 @@ export async function runVariant(context: BenchContext, variant: Variant): Promi
 
 function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
   const settings = capacitySettings(context);
-  const targets: TargetCheck[] = runs.map((run) => ({
+  const judged = runs.filter((run) => !run.variant.experiment);
+  const targets: TargetCheck[] = judged.map((run) => ({
     target: `${run.label}: goodput ≥ ${target} × bound`,
     value: format.ratio(run.goodput / run.bound),
     met: context.smoke ? null : run.goodput / run.bound >= target,
@@ -137,7 +153,15 @@ function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
       cpuTable(runs),
     ],
     targets,
-    notes: runs.flatMap((run) => notesOf(run)),
+    notes: [
+      ...runs.flatMap((run) => notesOf(run)),
+      ...runs
+        .filter((run) => run.variant.experiment)
+        .map(
+          (run) =>
+            `${run.label}: ${run.variant.experiment?.what}; no target, for comparison with 3p-1r`,
+        ),
+    ],
     figures: Object.fromEntries(
       runs.flatMap((run) => [
         [`${run.label}.bound`, run.bound],
@@ -153,7 +177,7 @@ function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
 function notesOf(run: CapacityRun): string[] {
   const notes: string[] = [];
   if (run.backlogRanOut) notes.push(`${run.label}: the backlog ran out before the window's end`);
-  if (run.stages && run.goodput / run.bound < target) {
+  if (run.stages && !run.variant.experiment && run.goodput / run.bound < target) {
     notes.push(`${run.label}: below target; the queue is owned by **${run.stages.owner}**`);
   }
   return notes;

@@ -10,6 +10,8 @@ export interface Contender {
   pid: number;
   /** The consumer group it reads the input topic with. */
   groupId: string;
+  /** Tokenline's replica workers, when they run in a process of their own. */
+  workerPid: number | null;
   /** Set for Tokenline: its process, for gauges. */
   tokenline: TokenlineProcess | null;
   queueName: string | null;
@@ -49,6 +51,7 @@ async function startTokenline(setup: ContenderSetup): Promise<Contender> {
     name: 'tokenline',
     pid: service.pid,
     groupId,
+    workerPid: service.workers?.pid ?? null,
     tokenline: service,
     queueName,
     stop: () => service.stop(),
@@ -88,6 +91,7 @@ async function childContender(
   return {
     name,
     pid: child.pid,
+    workerPid: null,
     groupId,
     tokenline: null,
     queueName: null,

@@ -63,7 +63,9 @@ interface CpuRow {
  * was the limit; the waiting part is what the rest of the machine took from it.
  */
 export function cpuTable(rows: CpuRow[]): Table {
-  const names = [...new Set(rows.flatMap((r) => r.cpu.map((c) => c.name)))];
+  const rest = 'rest of machine';
+  const seen = new Set(rows.flatMap((r) => r.cpu.map((c) => c.name)));
+  const names = [...[...seen].filter((name) => name !== rest), rest];
   return {
     caption: 'CPU over the window, in cores, and the contender’s event loop (main thread):',
     header: ['run', ...names, 'total', 'event loop on a CPU', 'event loop waiting for a CPU'],

@@ -30,12 +30,12 @@ export class RunResources {
 
   constructor(prefix: string) {
     const stamp = Date.now().toString(36);
-    this.name = `bench-${prefix}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+    this.name = `bench-${safe(prefix)}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
   }
 
   /** Input (`partitions` wide), output and dead-letter topics named after `label`. */
   async topics(label: string, partitions: number): Promise<RunTopics> {
-    const base = `${this.name}.${label}`;
+    const base = `${this.name}.${safe(label)}`;
     const topics = { input: `${base}.in`, output: `${base}.out`, deadLetter: `${base}.in.dlq` };
     await withAdmin(async (admin) => {
       await admin.createTopics({
@@ -58,14 +58,14 @@ export class RunResources {
 
   /** A consumer group id that `release` deletes. */
   group(label: string): string {
-    const id = `${this.name}.${label}`;
+    const id = `${this.name}.${safe(label)}`;
     this.#groups.add(id);
     return id;
   }
 
   /** A BullMQ queue name (under `redisPrefix`) that `release` obliterates. */
   queue(label: string): string {
-    const name = `${this.name}.${label}`.replace(/[^A-Za-z0-9._-]/g, '-');
+    const name = `${this.name}.${safe(label)}`;
     this.#queues.add(name);
     return name;
   }
@@ -95,6 +95,11 @@ export class RunResources {
 
     return problems;
   }
+}
+
+/** A label as Kafka topic names and BullMQ queue names allow it: [A-Za-z0-9._-]. */
+function safe(label: string): string {
+  return label.replace(/[^A-Za-z0-9._-]+/g, '-');
 }
 
 export async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {

@@ -67,6 +67,7 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
   try {
     const budget = await new CpuBudget()
       .watch(contender.name, contender.pid, true)
+      .watch(`${contender.name} workers`, contender.workerPid)
       .watch('replica', options.replicas.child.pid)
       .watchInfrastructure();
     if (!(await tally.waitFor(1, 60_000))) throw new Error(`${label}: no result within 60 s`);
@@ -136,7 +137,10 @@ function figures(
   ).length;
   const deadLetters = inside.filter((s) => s.result === null).length;
   const span = seconds(window);
-  const contenderMs = cpu.find((c) => c.name === options.kind)?.ms ?? 0;
+  // The contender's own processes: Tokenline's workers count when they run apart.
+  const contenderMs = cpu
+    .filter((c) => c.name === options.kind || c.name === `${options.kind} workers`)
+    .reduce((sum, c) => sum + c.ms, 0);
 
   return {
     kind: options.kind,

@@ -18,19 +18,29 @@ export interface TokenlineRun {
 /**
  * Tokenline as the operator runs it, `bun src/main.ts run` with TOKENLINE_CONFIG naming a
  * file written here, in its own process: its CPU and memory are read from /proc, its
- * gauges from its HTTP API.
+ * gauges from its HTTP API. With `workers.inProcess: false` the replica workers run beside
+ * it as `bun src/main.ts worker`, a process of their own.
  */
 export class TokenlineProcess {
   readonly config: ConfigInput;
   readonly child: Child;
+  /** The replica workers' process, when they do not run inside the service. */
+  readonly workers: Child | null;
   readonly url: string;
   readonly #dir: string;
 
-  private constructor(config: ConfigInput, child: Child, url: string, dir: string) {
-    this.config = config;
-    this.child = child;
-    this.url = url;
-    this.#dir = dir;
+  private constructor(fields: {
+    config: ConfigInput;
+    child: Child;
+    workers: Child | null;
+    url: string;
+    dir: string;
+  }) {
+    this.config = fields.config;
+    this.child = fields.child;
+    this.workers = fields.workers;
+    this.url = fields.url;
+    this.#dir = fields.dir;
   }
 
   static async start(run: TokenlineRun): Promise<TokenlineProcess> {
@@ -38,13 +48,17 @@ export class TokenlineProcess {
     const dir = mkdtempSync(join(tmpdir(), 'tokenline-bench-'));
     const path = join(dir, 'config.json');
     writeFileSync(path, JSON.stringify(config, null, 2));
-    const child = new Child('tokenline', [...profileFlags(), 'src/main.ts', 'run'], {
-      TOKENLINE_CONFIG: path,
-    });
+    const env = { TOKENLINE_CONFIG: path };
+    const workers =
+      config.workers?.inProcess === false
+        ? new Child('tokenline workers', ['src/main.ts', 'worker'], env)
+        : null;
+    await workers?.waitFor(/workers for/, 60_000);
+    const child = new Child('tokenline', [...profileFlags(), 'src/main.ts', 'run'], env);
     const match = await child.waitFor(/HTTP API on (\S+)/, 60_000);
     const url = (match[1] as string).replace(/\/$/, '');
 
-    return new TokenlineProcess(config, child, url, dir);
+    return new TokenlineProcess({ config, child, workers, url, dir });
   }
 
   get pid(): number {
@@ -71,6 +85,7 @@ export class TokenlineProcess {
 
   async stop(): Promise<void> {
     await this.child.stop(30_000);
+    await this.workers?.stop(30_000);
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
