@@ -67,20 +67,7 @@ async function measure(
   const s = settings(context);
   const topics = await resources.topics('memory', s.partitions);
   const workload = new Workload({ keys: 1_000, ttlMs: 3_600_000, idPrefix: resources.name });
-  const step = Math.max(1, Math.floor(s.records / 10));
-  let shown = 0;
-  const produceRate = await produceBacklog(
-    workload,
-    topics.input,
-    { from: 0, to: s.records },
-    (n) => {
-      if (n - shown < step) return;
-      shown = n;
-      context.log(
-        `memory: ${n.toLocaleString('en-US')} of ${s.records.toLocaleString('en-US')} records written`,
-      );
-    },
-  );
+  const produceRate = await writeBacklog(context, workload, topics.input, s.records);
   const redisBefore = await redisUsedMemory();
   const tally = new Tally(topics, resources.group('memory-tally'));
   await tally.start();
@@ -91,6 +78,9 @@ async function measure(
     topics,
     replicas,
     extra: serviceConfig(context),
+  }).catch(async (error) => {
+    await tally.close();
+    throw error;
   });
   const sampler = new MemorySampler(contender.pid, s.sampleMs);
   try {
@@ -108,6 +98,23 @@ async function measure(
     await contender.stop();
     await tally.close();
   }
+}
+
+/** Writes the backlog, saying so every tenth of the way; returns records written per second. */
+function writeBacklog(
+  context: BenchContext,
+  workload: Workload,
+  topic: string,
+  records: number,
+): Promise<number> {
+  const step = Math.max(1, Math.floor(records / 10));
+  const total = records.toLocaleString('en-US');
+  let shown = 0;
+  return produceBacklog(workload, topic, { from: 0, to: records }, (written) => {
+    if (written - shown < step) return;
+    shown = written;
+    context.log(`memory: ${written.toLocaleString('en-US')} of ${total} records written`);
+  });
 }
 
 /** Lets the service work on the backlog for `runMs`, logging progress, then reads its gauges. */

@@ -1,18 +1,19 @@
-import { CpuBudget, type CpuShare, type EventLoopShare } from '../support/cpu-budget.ts';
+import type { CommitWatch } from '../support/commit-watch.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { readJobTimes } from '../support/job-times.ts';
 import {
   type LatencySplit,
+  type RecordPath,
   recordPaths,
   type SegmentName,
   segmentLabels,
   splitLatency,
 } from '../support/latency-split.ts';
 import { LiveRun } from '../support/live-run.ts';
+import { type Observation, observe } from '../support/observation.ts';
 import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
 import { RunResources } from '../support/resources.ts';
-import { type StageReport, StageSampler, withEventLoop } from '../support/stages.ts';
 import { inWindow, type Window } from '../support/stats.ts';
 import type { Settled } from '../support/tally.ts';
 import { Workload } from '../support/workload.ts';
@@ -59,14 +60,11 @@ function settings(context: BenchContext) {
   };
 }
 
-interface Measured {
+interface Measured extends Observation {
   split: LatencySplit;
   records: number;
-  stages: StageReport;
   sent: number;
   deadLetters: number;
-  cpu: CpuShare[];
-  eventLoop: EventLoopShare | null;
 }
 
 async function measure(
@@ -90,47 +88,36 @@ async function measure(
     await Bun.sleep(s.warmMs);
     const service = run.contender.tokenline;
     if (!service) throw new Error('latency: Tokenline did not start');
-    const sampler = new StageSampler(service, replicas, run.contender.queueName as string);
-    const budget = await new CpuBudget()
-      .watch('tokenline', service.pid, true)
-      .watch('replica', replicas.child.pid)
-      .watchInfrastructure();
+    const finish = await observe(service, replicas, run.contender.queueName as string);
     const window: Window = { from: Date.now(), to: Date.now() + s.measureMs };
-    const cpuFrom = budget.snapshot();
-    sampler.start();
     await Bun.sleep(s.measureMs);
-    const cpuTo = budget.snapshot();
-    const stages = withEventLoop(
-      await sampler.stop(),
-      CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
-    );
+    const observation = await finish();
     const sent = await run.producer.stop();
     if (!(await run.settleAll(60_000))) context.log('latency: not every record settled in 60 s');
     // A little longer, so that the commit watch sees the last records' commits.
     await Bun.sleep(1_000);
-    const inside = windowResults(run.tally.settled, run.tally.inputAt, window);
-    const jobs = await readJobTimes(run.contender.queueName as string, inside.map(jobOf));
-    const paths = recordPaths(
-      inside,
-      run.tally.inputAt,
-      jobs,
-      run.commits as NonNullable<typeof run.commits>,
-    );
+    const paths = await pathsIn(run, window);
     const deadLetters = run.tally.settled.filter((x) => x.result === null).length;
     context.log(`latency: ${paths.length} records in the window, ${sent} sent`);
 
     return {
+      ...observation,
       split: splitLatency(paths, s.serviceTimeMs),
       records: paths.length,
-      stages,
       sent,
       deadLetters,
-      cpu: CpuBudget.between(cpuFrom, cpuTo),
-      eventLoop: CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
     };
   } finally {
     await run.stop();
   }
+}
+
+/** The paths of the records appended to the input topic in the window that have a result. */
+async function pathsIn(run: LiveRun, window: Window): Promise<RecordPath[]> {
+  const inside = windowResults(run.tally.settled, run.tally.inputAt, window);
+  const jobs = await readJobTimes(run.contender.queueName as string, inside.map(jobOf));
+  const commits = run.commits as CommitWatch;
+  return recordPaths(inside, run.tally.inputAt, jobs, commits);
 }
 
 function windowResults(

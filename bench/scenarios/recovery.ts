@@ -1,10 +1,9 @@
-import { CpuBudget, type CpuShare, type EventLoopShare } from '../support/cpu-budget.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { LiveRun } from '../support/live-run.ts';
+import { type Observation, observe } from '../support/observation.ts';
 import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
 import { RunResources } from '../support/resources.ts';
-import { type StageReport, StageSampler, withEventLoop } from '../support/stages.ts';
 import type { Settled } from '../support/tally.ts';
 import { metricSum, type TokenlineProcess } from '../support/tokenline.ts';
 import { Workload } from '../support/workload.ts';
@@ -46,7 +45,7 @@ function settings(context: BenchContext) {
   };
 }
 
-interface Measured {
+interface Measured extends Observation {
   sent: number;
   sendFailures: number;
   settledAll: boolean;
@@ -56,9 +55,6 @@ interface Measured {
   modelCalls: number;
   retries: number;
   drainMs: number;
-  stages: StageReport;
-  cpu: CpuShare[];
-  eventLoop: EventLoopShare | null;
 }
 
 async function measure(
@@ -81,24 +77,14 @@ async function measure(
   try {
     const service = run.contender.tokenline as TokenlineProcess;
     await Bun.sleep(s.beforeMs);
-    const sampler = new StageSampler(service, replicas, run.contender.queueName as string);
-    const budget = await new CpuBudget()
-      .watch('tokenline', service.pid, true)
-      .watch('replica', replicas.child.pid)
-      .watchInfrastructure();
-    const cpuFrom = budget.snapshot();
-    sampler.start();
+    const finish = await observe(service, replicas, run.contender.queueName as string);
     const recoveredAt = Date.now() + s.outageMs;
     await replicas.setFaults({ outageUntil: recoveredAt });
     context.log(`recovery: replica down until ${new Date(recoveredAt).toISOString()}`);
     await Bun.sleep(s.outageMs + s.afterMs);
     const sent = await run.producer.stop();
     const settledAll = await run.settleAll(180_000);
-    const cpuTo = budget.snapshot();
-    const stages = withEventLoop(
-      await sampler.stop(),
-      CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
-    );
+    const observation = await finish();
     const retries = metricSum(await service.metrics(), 'tokenline_retries_total');
     const modelCalls = await replicas.modelCalls();
 
@@ -110,9 +96,7 @@ async function measure(
       modelCalls,
       retries,
       drainMs: drainTime(workload, run.tally.settled, recoveredAt),
-      stages,
-      cpu: CpuBudget.between(cpuFrom, cpuTo),
-      eventLoop: CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null,
+      ...observation,
     };
   } finally {
     await run.stop();

@@ -47,7 +47,12 @@ export class LiveRun {
       inputTimes: options.detailed,
     });
     await tally.start();
-    const contender = await startContender({ kind: 'tokenline', ...options, topics });
+    const contender = await startContender({ kind: 'tokenline', ...options, topics }).catch(
+      async (error) => {
+        await tally.close();
+        throw error;
+      },
+    );
     const commits = options.detailed ? new CommitWatch(contender.groupId, topics.input) : null;
     commits?.start();
     const producer = new PacedProducer(options.workload, topics.input, options.rate);

@@ -77,10 +77,9 @@ export class RunResources {
       problems.push(`${what}: ${(error as Error).message}`);
     };
     await withAdmin(async (admin) => {
-      if (this.#groups.size > 0) {
-        await admin
-          .deleteGroups({ groups: [...this.#groups] })
-          .catch(note(`deleting groups of ${this.name}`));
+      // One at a time: a group that never formed must not keep the others alive.
+      for (const group of this.#groups) {
+        await admin.deleteGroups({ groups: [group] }).catch(ignoreMissing(note(`group ${group}`)));
       }
       if (this.#topics.size > 0) {
         await admin
@@ -95,6 +94,14 @@ export class RunResources {
 
     return problems;
   }
+}
+
+/** Passes errors on, except the broker saying the group does not exist (nothing to delete). */
+function ignoreMissing(report: (error: unknown) => void): (error: unknown) => void {
+  return (error) => {
+    const text = JSON.stringify((error as { errors?: unknown }).errors ?? String(error));
+    if (!text.includes('GROUP_ID_NOT_FOUND')) report(error);
+  };
 }
 
 /** A label as Kafka topic names and BullMQ queue names allow it: [A-Za-z0-9._-]. */

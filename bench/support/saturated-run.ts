@@ -63,7 +63,10 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
   log(`${label}: ${options.backlog} records written (${Math.round(produceRate)}/s)`);
   const tally = new Tally(topics, resources.group(`${label}-tally`));
   await tally.start();
-  const contender = await startContender({ ...options, topics });
+  const contender = await startContender({ ...options, topics }).catch(async (error) => {
+    await tally.close();
+    throw error;
+  });
   try {
     const budget = await new CpuBudget()
       .watch(contender.name, contender.pid, true)
