@@ -3,9 +3,9 @@ import * as z from 'zod';
 import { defaultBreakerOptions } from './actors/breaker.ts';
 import { ConfigError } from './errors.ts';
 
-const replicaSchema = z.object({
+const replicaSchema = z.strictObject({
   /** Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000. */
-  url: z.url(),
+  url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
   /** Concurrent requests the replica serves (its batch slots); worker concurrency. Default 8. */
   slots: z.int().min(1).max(4096).default(8),
   /** Model name sent to this replica; defaults to `model.name`. */
@@ -14,9 +14,10 @@ const replicaSchema = z.object({
   weight: z.number().positive().default(1),
 });
 
-export const configSchema = z.object({
+// Strict objects: a misspelled key stops start-up instead of silently leaving a default.
+export const configSchema = z.strictObject({
   kafka: z
-    .object({
+    .strictObject({
       /** Bootstrap brokers. Default ['127.0.0.1:9092']. */
       brokers: z
         .array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'))
@@ -40,7 +41,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   redis: z
-    .object({
+    .strictObject({
       /** Redis URL. Default redis://127.0.0.1:6379. */
       url: z
         .string()
@@ -51,7 +52,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   topics: z
-    .object({
+    .strictObject({
       /** Input topic. Default 'emails'. */
       input: z.string().min(1).default('emails'),
       /** Result topic. Default '<input>.results'. */
@@ -61,7 +62,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   task: z
-    .object({
+    .strictObject({
       /** How to read a record's value: 'json' (an object) or 'text'. Default 'json'. */
       valueFormat: z.enum(['json', 'text']).default('json'),
       /** JSON field holding the text to infer on. Default 'text'. */
@@ -78,7 +79,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   model: z
-    .object({
+    .strictObject({
       /** Model name sent to the replicas. Default 'spam-nb'. */
       name: z.string().min(1).default('spam-nb'),
       /** Model revision; 'auto' asks the first replica's /v1/models. Default 'auto'. */
@@ -108,7 +109,7 @@ export const configSchema = z.object({
     .min(1)
     .default([{ url: 'http://127.0.0.1:8000', slots: 8, weight: 1 }]),
   partition: z
-    .object({
+    .strictObject({
       /** Ordering inside a partition: 'key', 'partition' or 'none'. Default 'key'. */
       ordering: z.enum(['key', 'partition', 'none']).default('key'),
       /**
@@ -132,7 +133,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   retry: z
-    .object({
+    .strictObject({
       /** Attempts per record, the first included. Default 5. */
       maxAttempts: z.int().min(1).max(100).default(5),
       /** First backoff ceiling. Default 100 ms. */
@@ -146,7 +147,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   queue: z
-    .object({
+    .strictObject({
       /** BullMQ queue name. Default 'inference'. */
       name: z
         .string()
@@ -168,7 +169,7 @@ export const configSchema = z.object({
     .prefault({}),
   /** Circuit breaker of each replica; see src/actors/breaker.ts. */
   breaker: z
-    .object({
+    .strictObject({
       /** Latest call outcomes kept per replica. Default 50. */
       windowSize: z.int().min(1).default(defaultBreakerOptions.windowSize),
       /** Calls in the window before the failure rate counts. Default 20. */
@@ -188,7 +189,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   supervisor: z
-    .object({
+    .strictObject({
       /** Restarts allowed per partition actor inside the window. Default 5. */
       restartBudget: z.int().min(0).default(5),
       /** Window of the restart budget. Default 60000 ms. */
@@ -196,7 +197,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   http: z
-    .object({
+    .strictObject({
       /** Listen address. Default 127.0.0.1. */
       host: z.string().min(1).default('127.0.0.1'),
       /** Listen port; 0 picks a free one. Default 8080. */
@@ -208,7 +209,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   workers: z
-    .object({
+    .strictObject({
       /** Run the replica workers inside the service. Default true. */
       inProcess: z.boolean().default(true),
     })
@@ -225,7 +226,12 @@ export function parseConfig(input: unknown): Config {
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const field = issue?.path.length ? issue.path.join('.') : '(root)';
+    const path = [...(issue?.path ?? [])];
+    if (issue?.code === 'unrecognized_keys') {
+      path.push(issue.keys[0] ?? '');
+      throw new ConfigError(path.join('.'), 'unknown field (misspelled?)');
+    }
+    const field = path.length ? path.join('.') : '(root)';
     throw new ConfigError(field, issue?.message ?? 'invalid');
   }
   const config = result.data;
@@ -252,6 +258,9 @@ export function parseConfig(input: unknown): Config {
     output: config.topics.output ?? `${config.topics.input}.results`,
     deadLetter: config.topics.deadLetter ?? `${config.topics.input}.dlq`,
   };
+  if (new Set([topics.input, topics.output, topics.deadLetter]).size < 3) {
+    throw new ConfigError('topics', 'input, output and deadLetter must be three different topics');
+  }
   return { ...config, topics };
 }
 

@@ -37,3 +37,26 @@ describe('configuration', () => {
     );
   });
 });
+
+describe('configuration mistakes a user makes', () => {
+  it('names a misspelled field instead of silently using the default', () => {
+    expect(() => parseConfig({ kafak: { brokers: ['127.0.0.1:1'] } })).toThrow(
+      /invalid configuration: kafak: unknown field/,
+    );
+    expect(() => parseConfig({ partition: { windw: 10 } })).toThrow(
+      /partition\.windw: unknown field/,
+    );
+  });
+
+  it('wants an http(s) URL for a replica', () => {
+    expect(() => parseConfig({ replicas: [{ url: 'gpu-1:8000' }] })).toThrow(/replicas\.0\.url/);
+    expect(parseConfig({ replicas: [{ url: 'https://gpu-1:8000' }] }).replicas[0]?.url).toBe(
+      'https://gpu-1:8000',
+    );
+  });
+
+  it('refuses an output or dead-letter topic equal to the input', () => {
+    expect(() => parseConfig({ topics: { input: 'x', output: 'x' } })).toThrow(/topics: input/);
+    expect(() => parseConfig({ topics: { input: 'x', deadLetter: 'x' } })).toThrow(/topics/);
+  });
+});

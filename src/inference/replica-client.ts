@@ -78,7 +78,7 @@ export class ReplicaClient {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      'x-event-id': options.eventId,
+      'x-event-id': headerSafe(options.eventId),
       'x-request-deadline': String(options.deadline),
     };
     if (options.traceparent) headers.traceparent = options.traceparent;
@@ -144,4 +144,10 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+// HTTP header values must be visible ASCII; an event id with other bytes travels percent-encoded
+// rather than failing the call as if the replica were unreachable.
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }

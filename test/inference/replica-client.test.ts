@@ -211,3 +211,17 @@ async function waitForLog(replica: RunningReplica, eventId: string): Promise<voi
   const end = Date.now() + 2_000;
   while (replica.requests(eventId).length === 0 && Date.now() < end) await Bun.sleep(10);
 }
+
+describe('replica client with an event id that is not header-safe', () => {
+  it('sends it percent-encoded instead of failing the call', async () => {
+    const replica = await startReplica({ port: 0, serviceTimeMs: 0 });
+    try {
+      const id = Buffer.from([0xff, 0xfe, 0x3a]).toString('utf8');
+      const answer = await clientFor(replica, { api: 'classify' }).infer('hello', call(id));
+      expect(answer.output).toMatchObject({ label: expect.any(String) });
+      expect(replica.requests(encodeURIComponent(id))).toHaveLength(1);
+    } finally {
+      await replica.stop();
+    }
+  });
+});
