@@ -26,6 +26,10 @@ interface DemoFlags {
  * reports throughput, latency and the classifier's scores against the corpus labels.
  */
 export async function runDemo(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(demoUsage);
+    return;
+  }
   const flags = parseFlags(argv);
   // The demo's own report is the output; the service logs only what needs attention.
   if (!process.env.TOKENLINE_LOG_LEVEL) setLogLevel('warn');
@@ -38,14 +42,17 @@ export async function runDemo(argv: string[]): Promise<void> {
     outputTopic: config.topics.output,
     deadLetterTopic: config.topics.deadLetter,
   });
+  let prepared = false;
   const stopAll = async () => {
     await reader.close();
     await service.stop();
     replica.kill('SIGTERM');
+    if (prepared) await removeRun(config);
   };
 
   try {
     await prepare(config, flags);
+    prepared = true;
     await service.start();
     const server = Bun.serve({
       hostname: config.http.host,
@@ -60,23 +67,33 @@ export async function runDemo(argv: string[]): Promise<void> {
     process.stderr.write('\n');
     console.log(summary(emails, reader, Date.now() - started));
     if (flags.exitWhenDone) {
+      await server.stop(true);
       await stopAll();
-      await server.stop();
       return;
     }
     console.log(
       `\nservice still running; HTTP API on ${server.url} (actors: ${server.url}actors). Ctrl-C stops it.`,
     );
     await waitForSignal();
+    await server.stop(true);
     await stopAll();
-    await server.stop();
   } catch (error) {
     await stopAll().catch(() => undefined);
     throw error;
   }
 }
 
+const numberFlags = ['--limit', '--partitions', '--replica-port', '--slots', '--service-time-ms'];
+
+export const demoUsage = `usage: bash scripts/demo.sh [--exit] [--limit N] [--partitions N]
+       [--replica-port N] [--slots N] [--service-time-ms N]`;
+
 function parseFlags(argv: string[]): DemoFlags {
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] ?? '';
+    if (numberFlags.includes(flag)) i++;
+    else if (flag !== '--exit') throw new Error(`unknown flag ${flag}\n${demoUsage}`);
+  }
   const value = (name: string) => {
     const index = argv.indexOf(name);
     return index >= 0 ? argv[index + 1] : undefined;
@@ -88,6 +105,7 @@ function parseFlags(argv: string[]): DemoFlags {
     return parsed;
   };
   const limit = value('--limit');
+  if (number('--partitions', 6) < 1) throw new Error('--partitions expects at least 1');
   return {
     exitWhenDone: argv.includes('--exit') || process.env.CI === 'true',
     limit: limit === undefined ? undefined : number('--limit', 0),
@@ -98,13 +116,16 @@ function parseFlags(argv: string[]): DemoFlags {
   };
 }
 
+// Each run gets topics, a group and a queue of its own, so a demo never touches anything that
+// was there before it (another run's topics or a shared queue).
 function demoConfig(flags: DemoFlags): Config {
   const base = loadConfig();
+  const run = `tokenline-demo-${Date.now().toString(36)}`;
   return parseConfig({
     ...base,
-    kafka: { ...base.kafka, groupId: `tokenline-demo-${Date.now()}` },
-    topics: { input: 'demo.emails' },
-    queue: { ...base.queue, name: 'demo-inference' },
+    kafka: { ...base.kafka, groupId: run },
+    topics: { input: `${run}.emails` },
+    queue: { ...base.queue, name: run },
     replicas: [{ url: `http://127.0.0.1:${flags.replicaPort}`, slots: flags.slots }],
   });
 }
@@ -120,13 +141,24 @@ async function prepare(config: Config, flags: DemoFlags): Promise<void> {
   } finally {
     await admin.close();
   }
-  // Results of an earlier demo would be reused by id; start the demo's queue empty.
+}
+
+/** Removes what the run created: its three topics and its queue. */
+async function removeRun(config: Config): Promise<void> {
+  const { input, output, deadLetter } = config.topics;
+  const admin = createAdmin(config.kafka);
+  try {
+    await admin.deleteTopics({ topics: [input, output, deadLetter] });
+  } finally {
+    await admin.close();
+  }
   const queue = new Queue(config.queue.name, {
     connection: { url: config.redis.url },
     prefix: config.redis.prefix,
   });
   await queue.obliterate({ force: true });
   await queue.close();
+  console.log(`removed the run's topics (${input}, ${output}, ${deadLetter}) and its queue`);
 }
 
 async function publish(config: Config, emails: Email[]): Promise<void> {
@@ -145,6 +177,17 @@ async function publish(config: Config, emails: Email[]): Promise<void> {
 }
 
 async function startReplica(flags: DemoFlags) {
+  const url = `http://127.0.0.1:${flags.replicaPort}/health`;
+  if (
+    await fetch(url).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    throw new Error(
+      `port ${flags.replicaPort} is already in use; choose another with --replica-port`,
+    );
+  }
   const child = Bun.spawn(
     [
       process.execPath,
@@ -158,7 +201,6 @@ async function startReplica(flags: DemoFlags) {
     ],
     { stdout: 'inherit', stderr: 'inherit' },
   );
-  const url = `http://127.0.0.1:${flags.replicaPort}/health`;
   const end = Date.now() + 60_000;
   while (Date.now() < end) {
     const ok = await fetch(url).then(
