@@ -8,7 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
-    // The service's info lines are for operators; tests only show warnings and errors.
-    env: { TOKENLINE_LOG_LEVEL: process.env.TOKENLINE_LOG_LEVEL ?? 'warn' },
+    // The service's info lines are for operators; tests only show errors.
+    env: { TOKENLINE_LOG_LEVEL: process.env.TOKENLINE_LOG_LEVEL ?? 'error' },
   },
 });

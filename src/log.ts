@@ -38,3 +38,26 @@ export function logger(component: Component): Logger {
 export function setLogLevel(level: string): void {
   root.level = level;
 }
+
+/**
+ * A warning that repeats (a lost Redis connection reports every reconnect attempt) is logged
+ * at most once per `intervalMs`, with the number of repeats left out since the last line.
+ */
+export function throttledWarning(
+  log: Logger,
+  message: string,
+  intervalMs = 10_000,
+): (error: unknown, fields?: Record<string, unknown>) => void {
+  let last = 0;
+  let suppressed = 0;
+  return (error, fields = {}) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    log.warn({ ...fields, err: error, suppressed }, message);
+    last = now;
+    suppressed = 0;
+  };
+}

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { type Actor, type AnyActorRef, createActor } from 'xstate';
+import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
 import type { PartitionContext, PartitionInput } from './actors/partition.ts';
 import type { PartitionPorts } from './actors/ports.ts';
+import type { RecordSettledEvent } from './actors/record.ts';
 import { partitionActorId, supervisorMachine, type TopicPartition } from './actors/supervisor.ts';
 import type { Config } from './config.ts';
 import type { DeadLetterReason } from './contracts/dead-letter.ts';
@@ -175,7 +176,10 @@ export class Service {
         },
         now: Date.now,
       },
-      inspect: this.metrics?.inspect,
+      inspect: (event) => {
+        this.metrics?.inspect(event);
+        logDeadLetter(event);
+      },
     });
     this.#supervisor.subscribe({
       next: (snapshot) => {
@@ -341,6 +345,23 @@ export class Service {
       return { ok: false, detail: `Redis: ${(error as Error).message}` };
     }
   }
+}
+
+// A dead letter is the one record outcome an operator wants to hear about unasked; it is read
+// from the machines' own events, with the record's coordinates and no payload.
+function logDeadLetter(event: InspectionEvent): void {
+  if (event.type !== '@xstate.event') return;
+  const settled = event.event as Partial<RecordSettledEvent>;
+  if (settled.type !== 'record.settled' || settled.outcome !== 'dead-lettered') return;
+  log.warn(
+    {
+      actor: (event.actorRef as AnyActorRef).id,
+      offset: settled.offset?.toString(),
+      reason: settled.reason,
+      attempts: settled.attempts,
+    },
+    'record dead-lettered',
+  );
 }
 
 async function resolveRevision(config: Config): Promise<string> {

@@ -2,7 +2,7 @@ import { type ConnectionOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { InferenceOutcome, InferenceRequest } from '../contracts/inference.ts';
 import { errorCodes } from '../errors.ts';
-import { logger } from '../log.ts';
+import { logger, throttledWarning } from '../log.ts';
 import { type InferenceJobData, type InferenceJobResult, jobName } from './job.ts';
 import { type JobEvent, JobEvents } from './job-events.ts';
 import { jobIdFor } from './job-id.ts';
@@ -55,6 +55,7 @@ export class InferenceGateway {
       connection: options.connection,
       prefix: options.prefix,
     });
+    this.#queue.on('error', throttledWarning(log, 'inference queue: Redis error'));
     this.#events = new JobEvents({
       redis: options.redis.duplicate(),
       key: `${options.prefix}:${options.queueName}:events`,

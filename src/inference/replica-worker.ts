@@ -10,7 +10,7 @@ import {
 } from '../actors/breaker.ts';
 import type { ReplicaConfig } from '../config.ts';
 import type { ErrorInfo } from '../errors.ts';
-import { logger } from '../log.ts';
+import { logger, throttledWarning } from '../log.ts';
 import type { InferenceJobData, InferenceJobResult } from './job.ts';
 import type { ReplicaClient } from './replica-client.ts';
 
@@ -94,9 +94,8 @@ export class ReplicaWorker {
         autorun: false,
       },
     );
-    this.#worker.on('error', (error) =>
-      log.warn({ err: error, replica: this.replica }, 'worker error'),
-    );
+    const warn = throttledWarning(log, 'worker error');
+    this.#worker.on('error', (error) => warn(error, { replica: this.replica }));
     this.breaker.subscribe((snapshot) => this.#follow(snapshot.value));
   }
 
