@@ -219,16 +219,18 @@ export function summarize(samples: StageSample[]): StageReport {
 
 /**
  * The stage that owns the queue. At the physical limit the replica's slots are all busy and
- * the queue waits in front of them, where it should. With room in the windows, records
- * waiting in Kafka mean intake (fetch) does not bring them in fast enough, and none mean the
- * pipeline keeps up with its input. Otherwise it is the stage inside the service where the
- * most records wait. Uncommitted offsets are reported but never own the queue: a settled
- * record leaves the window before its offset is committed.
+ * the queue waits in front of them, where it should. When the partition actors fetch most of
+ * the time (not paused by their window or the queue's high water), records waiting in Kafka
+ * mean intake (fetch) does not bring them in fast enough, and none mean the pipeline keeps up
+ * with its input. Otherwise it is the stage inside the service where the most records wait.
+ * Uncommitted offsets are reported but never own the queue: a settled record leaves the
+ * window before its offset is committed.
  */
 function ownerOf(report: Omit<StageReport, 'owner'>): string {
   if (report.samples === 0) return 'unknown (no samples)';
   if (report.replicaBusy >= 0.9) return 'replica (at its bound)';
-  if (report.windowFill < 0.8) {
+  const { window = 0, queue = 0 } = report.pausedShare;
+  if (window + queue < 0.5) {
     return report.means.kafka > report.means.replica ? 'fetch' : 'none (keeps up with its input)';
   }
   const waiting = stageNames
