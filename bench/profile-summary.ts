@@ -7,7 +7,10 @@
  *   bun bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile _stopProcedure resolveSpawn
  *
  * Native frames (JSON, Buffer, fetch) are charged to the nearest JavaScript caller, so that
- * `JSON.stringify` called by BullMQ counts as BullMQ's.
+ * `JSON.stringify` called by BullMQ counts as BullMQ's. Shares count samples, not the time
+ * between them: the profiler samples only while JavaScript runs, so the gap before a sample
+ * can be idle time or time the thread waited for a CPU, and weighting by it would charge
+ * that to whatever ran next.
  */
 
 interface ProfileNode {
@@ -27,23 +30,23 @@ async function main(): Promise<void> {
   if (!file) throw new Error('usage: bun bench/profile-summary.ts <file.cpuprofile> [function…]');
   const profile = (await Bun.file(file).json()) as Profile;
   const tree = new ProfileTree(profile);
-  const total = tree.totalMicros;
+  const total = tree.totalSamples;
 
   console.log('| share | package or file |\n| ---: | --- |');
-  for (const [owner, micros] of tree.byOwner().slice(0, 25)) {
-    console.log(`| ${percent(micros, total)} | ${owner} |`);
+  for (const [owner, samples] of tree.byOwner().slice(0, 25)) {
+    console.log(`| ${percent(samples, total)} | ${owner} |`);
   }
   if (functions.length === 0) return;
   console.log('\n| inclusive share | function |\n| ---: | --- |');
-  for (const [name, micros] of tree.inclusive(functions)) {
-    console.log(`| ${percent(micros, total)} | ${name} |`);
+  for (const [name, samples] of tree.inclusive(functions)) {
+    console.log(`| ${percent(samples, total)} | ${name} |`);
   }
 }
 
 class ProfileTree {
   readonly #nodes = new Map<number, ProfileNode>();
   readonly #parent = new Map<number, number>();
-  /** Sampled time per node that was on top of the stack, µs. */
+  /** Samples in which each node was on top of the stack. */
   readonly #self = new Map<number, number>();
 
   constructor(profile: Profile) {
@@ -51,23 +54,21 @@ class ProfileTree {
       this.#nodes.set(node.id, node);
       for (const child of node.children ?? []) this.#parent.set(child, node.id);
     }
-    profile.samples.forEach((id, i) => {
-      this.#self.set(id, (this.#self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-    });
+    for (const id of profile.samples) this.#self.set(id, (this.#self.get(id) ?? 0) + 1);
   }
 
-  get totalMicros(): number {
+  get totalSamples(): number {
     let sum = 0;
     for (const micros of this.#self.values()) sum += micros;
     return sum;
   }
 
-  /** Self time by owning package, largest first. */
+  /** Samples by owning package, largest first. */
   byOwner(): Array<[string, number]> {
     const owners = new Map<string, number>();
-    for (const [id, micros] of this.#self) {
+    for (const [id, samples] of this.#self) {
       const owner = ownerOf(this.#nearestUrl(id));
-      owners.set(owner, (owners.get(owner) ?? 0) + micros);
+      owners.set(owner, (owners.get(owner) ?? 0) + samples);
     }
     return [...owners].sort((a, b) => b[1] - a[1]);
   }
@@ -75,13 +76,13 @@ class ProfileTree {
   /** Time with each named function anywhere on the stack (counted once per sample). */
   inclusive(names: string[]): Array<[string, number]> {
     const totals = new Map<string, number>(names.map((n) => [n, 0]));
-    for (const [id, micros] of this.#self) {
+    for (const [id, samples] of this.#self) {
       const seen = new Set<string>();
       for (let at: number | undefined = id; at !== undefined; at = this.#parent.get(at)) {
         const name = this.#nodes.get(at)?.callFrame.functionName ?? '';
         if (!totals.has(name) || seen.has(name)) continue;
         seen.add(name);
-        totals.set(name, (totals.get(name) ?? 0) + micros);
+        totals.set(name, (totals.get(name) ?? 0) + samples);
       }
     }
     return [...totals].sort((a, b) => b[1] - a[1]);
