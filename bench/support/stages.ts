@@ -248,6 +248,10 @@ function ownerOf(report: Omit<StageReport, 'owner'>): string {
 export function withEventLoop(report: StageReport, loop: EventLoopShare | null): StageReport {
   if (!loop || loop.running + loop.waiting < 0.9) return report;
   const busy = `on a CPU ${Math.round(loop.running * 100)} %, waiting for one ${Math.round(loop.waiting * 100)} %`;
+  // Keeping up, a busy loop owns no queue; it still lengthens every record's path.
+  if (report.owner.startsWith('none')) {
+    return { ...report, owner: `${report.owner}; the service's event loop was busy (${busy})` };
+  }
   return {
     ...report,
     owner: `the service's event loop (${busy}); records pile up in: ${report.owner}`,
