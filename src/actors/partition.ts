@@ -1,10 +1,11 @@
-import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import { type AnyActorRef, assign, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import type { Config } from '../config.ts';
 import type { SourceRecord } from '../contracts/source-record.ts';
 import { type ErrorInfo, toErrorInfo } from '../errors.ts';
 import { type Ordering, PartitionWindow } from './partition-window.ts';
 import type { CommitRequest, FetchResult, PartitionPorts } from './ports.ts';
 import { type RecordSettledEvent, recordMachine } from './record.ts';
+import { RecordActors } from './record-actors.ts';
 
 /** Partition actor options; defaults live in the configuration schema (`partition.*`). */
 export interface PartitionOptions {
@@ -38,6 +39,8 @@ export interface PartitionStats {
 
 export interface PartitionContext extends PartitionInput {
   window: PartitionWindow;
+  /** The record actors in flight (see RecordActors: they are not snapshot children). */
+  records: RecordActors;
   /** Next offset to fetch; null until the start offset is known. */
   fetchOffset: bigint | null;
   highWatermark: bigint | null;
@@ -78,6 +81,12 @@ export const partitionMachine = setup({
   },
   actors: {
     record: recordMachine,
+    /** Stops the record actors still in flight when the partition actor itself stops. */
+    recordKeeper: fromCallback<{ type: string }, RecordActors>(
+      ({ input }) =>
+        () =>
+          input.close(),
+    ),
     locateStart: fromPromise<bigint, { ports: PartitionPorts; topic: string; partition: number }>(
       ({ input }) => input.ports.startOffset(input.topic, input.partition),
     ),
@@ -114,7 +123,7 @@ export const partitionMachine = setup({
     setStartOffset: assign({
       fetchOffset: ({ event }) => (event as unknown as { output: bigint }).output,
     }),
-    admitFetched: enqueueActions(({ context, event, enqueue }) => {
+    admitFetched: enqueueActions(({ context, event, enqueue, self }) => {
       const { records, nextOffset, highWatermark } = (event as unknown as FetchDone).output;
       let fetchOffset = nextOffset;
       for (const record of records) {
@@ -128,26 +137,27 @@ export const partitionMachine = setup({
         if (verdict === 'duplicate') continue;
         context.stats.fetched++;
         context.leaderEpoch = record.leaderEpoch;
-        if (verdict === 'start') enqueue.spawnChild('record', recordSpawn(context, record));
+        if (verdict === 'start') enqueue(startRecord(context, self, record));
       }
       enqueue.assign({ fetchOffset, highWatermark });
     }),
-    settleRecord: enqueueActions(({ context, event, enqueue }) => {
+    settleRecord: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'record.settled') return;
-      enqueue.stopChild(recordId(event.offset));
+      // The record actor reached its final state and stopped itself.
+      context.records.settled(event.offset);
       if (event.outcome === 'emitted') context.stats.emitted++;
       else context.stats.deadLettered++;
       const park = context.options.onDeadLetter === 'park' && event.outcome === 'dead-lettered';
       const next = context.window.settle(event.offset, park);
-      if (next) enqueue.spawnChild('record', recordSpawn(context, next));
+      if (next) enqueue(startRecord(context, self, next));
       const completed = context.window.releaseSettledPrefix();
       if (completed !== null) context.completedOffset = completed;
       context.settledSinceCommit++;
     }),
-    unparkKey: enqueueActions(({ context, event, enqueue }) => {
+    unparkKey: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'partition.unpark') return;
       const next = context.window.unpark(event.key);
-      if (next) enqueue.spawnChild('record', recordSpawn(context, next));
+      if (next) enqueue(startRecord(context, self, next));
     }),
     markPausedByWindow: assign({ pausedBy: 'window' }),
     markHeldByOperator: assign({ pausedBy: 'operator' }),
@@ -170,10 +180,8 @@ export const partitionMachine = setup({
     recordCommitError: assign({
       lastError: ({ event }) => toErrorInfo((event as unknown as { error: unknown }).error),
     }),
-    abandonInFlight: enqueueActions(({ context, enqueue }) => {
-      // Abandoned records are not committed; the next owner of the partition fetches them again.
-      for (const record of context.window.heldRecords()) enqueue.stopChild(recordId(record.offset));
-    }),
+    // Abandoned records are not committed; the next owner of the partition fetches them again.
+    abandonInFlight: ({ context }) => context.records.abandonAll(),
   },
 }).createMachine({
   id: 'partition',
@@ -185,6 +193,7 @@ export const partitionMachine = setup({
   context: ({ input }) => ({
     ...input,
     window: new PartitionWindow(input.options.ordering),
+    records: new RecordActors(),
     fetchOffset: null,
     highWatermark: null,
     leaderEpoch: -1,
@@ -195,6 +204,7 @@ export const partitionMachine = setup({
     lastError: null,
     stats: { fetched: 0, emitted: 0, deadLettered: 0, commits: 0 },
   }),
+  invoke: { src: 'recordKeeper', input: ({ context }) => context.records },
   initial: 'running',
   states: {
     running: {
@@ -298,11 +308,14 @@ export function recordId(offset: bigint): string {
   return `record-${offset}`;
 }
 
-function recordSpawn(context: PartitionContext, source: SourceRecord) {
-  return {
-    id: recordId(source.offset),
-    input: { source, task: context.task, ports: context.ports },
-  };
+/** An action that starts a record actor for `source`, with the partition actor as parent. */
+function startRecord(context: PartitionContext, self: AnyActorRef, source: SourceRecord) {
+  return () =>
+    context.records.start(self, recordId(source.offset), {
+      source,
+      task: context.task,
+      ports: context.ports,
+    });
 }
 
 function isCommitPending(context: PartitionContext): boolean {

@@ -5,7 +5,7 @@ import type { InferenceOutcome, InferenceResult } from '../contracts/inference.t
 import { type DecodeResult, decodeRecord } from '../contracts/input.ts';
 import { buildOutputRecord, type ProducedMessage } from '../contracts/output.ts';
 import type { SourceRecord } from '../contracts/source-record.ts';
-import { type ErrorInfo, errorCodes, toErrorInfo } from '../errors.ts';
+import { type ErrorInfo, errorCodes, TokenlineError, toErrorInfo } from '../errors.ts';
 import { events } from '../events.ts';
 import { decideRetry } from '../policy/retry.ts';
 import type { RecordPorts } from './ports.ts';
@@ -63,7 +63,11 @@ export const recordMachine = setup({
       const { decoded, ports } = input.context;
       if (!decoded.ok) throw new Error('a record that failed to decode cannot be inferred');
       const { eventId, text, deadline, traceparent } = decoded.record;
-      return ports.infer({ eventId, text, deadline, traceparent }, signal);
+      return untilDeadline(
+        (attempt) => ports.infer({ eventId, text, deadline, traceparent }, attempt),
+        deadline - ports.now(),
+        signal,
+      );
     }),
     produce: fromPromise<void, { ports: RecordPorts; message: ProducedMessage }>(({ input }) =>
       input.ports.produce(input.message),
@@ -71,7 +75,6 @@ export const recordMachine = setup({
   },
   delays: {
     retryDelay: ({ context }) => context.retryDelayMs,
-    untilDeadline: ({ context }) => Math.max(0, deadlineOf(context.decoded) - context.ports.now()),
     produceRetry: ({ context }) => context.ports.produceRetryMs,
   },
   guards: {
@@ -135,14 +138,6 @@ export const recordMachine = setup({
       };
     }),
     dropDeadLetterValue: assign({ dropValue: true }),
-    recordDeadlinePassed: assign(({ context }) => {
-      const error: ErrorInfo = {
-        code: errorCodes.deadline,
-        message: 'deadline passed while the inference was in flight',
-        retryable: false,
-      };
-      return failureUpdate(context, error);
-    }),
     markEmitted: assign({ outcome: 'emitted' }),
     markDeadLettered: assign({ outcome: 'dead-lettered' }),
     reportSettled: sendParent(({ context }): RecordSettledEvent => {
@@ -176,6 +171,9 @@ export const recordMachine = setup({
     outcome: null,
   }),
   initial: 'admitted',
+  // The partition gave up on this record (revocation or shutdown past the drain timeout): its
+  // offset is not committed, so whoever owns the partition next fetches it again.
+  on: { 'record.abandon': '.abandoned' },
   states: {
     admitted: {
       always: [
@@ -196,7 +194,6 @@ export const recordMachine = setup({
         ],
         onError: { target: 'failed', actions: 'recordFailure' },
       },
-      after: { untilDeadline: { target: 'failed', actions: 'recordDeadlinePassed' } },
     },
     failed: {
       always: [{ guard: 'retryScheduled', target: 'backingOff' }, { target: 'deadLettering' }],
@@ -241,8 +238,41 @@ export const recordMachine = setup({
       type: 'final',
       entry: 'reportSettled',
     },
+    abandoned: { type: 'final' },
   },
 });
+
+/**
+ * Runs one inference attempt, failing it with TL_DEADLINE once the record's deadline passes.
+ * A plain timer rather than a delayed machine transition: XState scans every scheduled event
+ * of the system whenever an actor stops, so a timer per record in flight made each record's
+ * end cost time in proportion to the window.
+ */
+function untilDeadline(
+  attempt: (signal: AbortSignal) => Promise<InferenceOutcome>,
+  remainingMs: number,
+  signal: AbortSignal,
+): Promise<InferenceOutcome> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  return new Promise<InferenceOutcome>((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        controller.abort();
+        const message = 'deadline passed while the inference was in flight';
+        reject(new TokenlineError(errorCodes.deadline, message));
+      },
+      Math.max(0, remainingMs),
+    );
+    attempt(controller.signal)
+      .then(resolve, reject)
+      .finally(() => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', stop);
+      });
+  });
+}
 
 function deadlineOf(decoded: DecodeResult): number {
   return decoded.ok ? decoded.record.deadline : decoded.deadline;

@@ -66,11 +66,16 @@ export class ActorDirectory {
   detail(id: string, actor: AnyActorRef): Record<string, unknown> {
     const summary = summarizeActor(id, actor, this.supervisorView());
     const snapshot = actor.getSnapshot();
-    const children = (Object.values(snapshot.children ?? {}) as AnyActorRef[]).filter(
-      (child) => child && machineIdOf(child) !== null,
-    );
+    const context = (snapshot.context ?? {}) as {
+      options?: unknown;
+      records?: { values(): Iterable<AnyActorRef> };
+    };
+    // A partition keeps its record actors in its context, not among its snapshot's children.
+    const children = [
+      ...(Object.values(snapshot.children ?? {}) as AnyActorRef[]),
+      ...(context.records?.values() ?? []),
+    ].filter((child) => child && machineIdOf(child) !== null);
     children.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
-    const context = (snapshot.context ?? {}) as { options?: unknown };
     return {
       ...summary,
       options: context.options ?? null,

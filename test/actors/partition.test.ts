@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { type PartitionOptions, partitionMachine } from '../../src/actors/partition.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -212,6 +212,37 @@ describe('partition machine', () => {
     expect(ports.calls[1]?.signal.aborted).toBe(true);
     expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
     expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('aborts its records in flight when it is stopped outright, and produces nothing for them', async () => {
+    const { actor, ports } = start();
+    ports.feed([sourceRecord(0, 'a', email('x')), sourceRecord(1, 'b', email('y'))]);
+    await settle();
+    expect(ports.calls).toHaveLength(2);
+    actor.stop();
+    await settle();
+    expect(ports.calls.map((call) => call.signal.aborted)).toEqual([true, true]);
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    expect(ports.produced).toEqual([]);
+  });
+
+  it('runs its record actors without XState warnings', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const { clock, ports } = start();
+      ports.feed([0, 1, 2].map((o) => sourceRecord(o, 'k', email('hello'))));
+      for (let i = 0; i < 3; i++) {
+        await settle();
+        ports.calls[i]?.answer.resolve(success());
+      }
+      clock.increment(100);
+      await settle();
+      expect(ports.produced).toHaveLength(3);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
