@@ -143,8 +143,8 @@ export const partitionMachine = setup({
     }),
     settleRecord: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'record.settled') return;
-      // The record actor reached its final state and stopped itself.
-      context.records.settled(event.offset);
+      const record = context.records.settled(event.offset);
+      if (record) enqueue.stopChild(record);
       if (event.outcome === 'emitted') context.stats.emitted++;
       else context.stats.deadLettered++;
       const park = context.options.onDeadLetter === 'park' && event.outcome === 'dead-lettered';

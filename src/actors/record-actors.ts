@@ -34,9 +34,11 @@ export class RecordActors {
     });
   }
 
-  /** The record reached its final state and stopped itself. */
-  settled(offset: bigint): void {
+  /** Forgets the actor of a settled record and returns it, for its parent to stop. */
+  settled(offset: bigint): RecordActor | undefined {
+    const actor = this.#actors.get(offset);
     this.#actors.delete(offset);
+    return actor;
   }
 
   /**

@@ -234,8 +234,10 @@ export const recordMachine = setup({
     deadLetterBackoff: {
       after: { produceRetry: { target: 'deadLettering' } },
     },
+    // Not a final state: a final one would also send the partition a done event it has no use
+    // for, a second transition of the partition per record. The partition stops this actor
+    // when it receives `record.settled`.
     done: {
-      type: 'final',
       entry: 'reportSettled',
     },
     abandoned: { type: 'final' },
