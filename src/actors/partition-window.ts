@@ -138,6 +138,11 @@ export class PartitionWindow {
     if (this.#ordering === 'partition') return '';
     // A record without a key has no ordering obligation towards any other record.
     if (record.key === undefined || record.key === null) return null;
-    return record.key.toString('latin1');
+    return keyGroup(record.key);
   }
+}
+
+/** The group of a record key in `key` ordering: its bytes, one character each (latin1). */
+export function keyGroup(key: Uint8Array): string {
+  return Buffer.from(key).toString('latin1');
 }

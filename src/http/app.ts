@@ -48,6 +48,7 @@ const machineNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const deadLetterReasons = ['poison', 'non-retryable', 'retries-exhausted', 'deadline'] as const;
 
 const windowBody = z.strictObject({ window: z.int().min(1).max(100_000) });
+const unparkBody = z.strictObject({ key: z.string().max(1_000_000) });
 const redriveBody = z.strictObject({ reason: z.enum(deadLetterReasons).optional() });
 
 const log = logger('http');
@@ -102,6 +103,11 @@ export function createApp(source: AppSource): Hono {
   app.post('/actors/:id/window', control, async (c) => {
     const { window } = await jsonBody(c, windowBody);
     return partitionControl(c, directory, (id) => controls.setWindow(id, window));
+  });
+
+  app.post('/actors/:id/unpark', control, async (c) => {
+    const { key } = await jsonBody(c, unparkBody);
+    return partitionControl(c, directory, (id) => controls.unpark(id, key));
   });
 
   app.get('/dead-letters', read, async (c) =>

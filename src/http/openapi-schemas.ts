@@ -33,7 +33,7 @@ export const schemas = {
         type: 'object',
         description:
           'Partition: topic, partition, inFlight, window, fetchOffset, completedOffset, ' +
-          'committedOffset, highWatermark, lag, paused, pausedBy, lastError, restarts, ' +
+          'committedOffset, highWatermark, lag, paused, pausedBy, parkedKeys, lastError, restarts, ' +
           'lastFailure, stats. Supervisor: owned, draining, restarts, restartBudget, ' +
           'lastFailures, failure. Offsets are decimal strings.',
       },

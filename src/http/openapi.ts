@@ -184,6 +184,24 @@ const paths = {
       },
     },
   },
+  '/actors/{id}/unpark': {
+    post: {
+      ...partitionControl('Let a key parked after a dead letter go on', '').post,
+      description:
+        'With partition.onDeadLetter "park", a dead letter holds back the later records of its ' +
+        'key (and the commit) until this call. `key` is the record key as UTF-8 text. 409 when ' +
+        'that key is not parked; the partition summary counts parked keys (parkedKeys).',
+      requestBody: {
+        required: true,
+        content: json({
+          type: 'object',
+          additionalProperties: false,
+          required: ['key'],
+          properties: { key: { type: 'string' } },
+        }),
+      },
+    },
+  },
   '/dead-letters': {
     get: {
       summary: 'Dead letters written since the service started, by reason and by partition',

@@ -1,5 +1,6 @@
 import type { AnyActorRef } from 'xstate';
 import type { PartitionContext } from '../actors/partition.ts';
+import { keyGroup } from '../actors/partition-window.ts';
 import { partitionActorId } from '../actors/supervisor.ts';
 import { events } from '../events.ts';
 import type { SupervisorActor } from '../service.ts';
@@ -38,6 +39,21 @@ export class PartitionControls {
   /** Changes how many records the partition holds at once; takes effect at the next fetch. */
   setWindow(id: string, window: number): void {
     this.#running(id).send({ type: 'partition.set-window', window });
+  }
+
+  /**
+   * Lets a key parked after a dead letter go on (`partition.onDeadLetter: park`): its next
+   * record is inferred, and the commit can pass the dead-lettered one. `key` is the record
+   * key as UTF-8 text, as the dead-letter record carries it.
+   */
+  unpark(id: string, key: string): void {
+    const actor = this.#running(id);
+    const group = keyGroup(Buffer.from(key, 'utf8'));
+    const context = actor.getSnapshot().context as PartitionContext;
+    if (!context.window.parkedGroups().includes(group)) {
+      throw new ApiError(409, apiErrorCodes.conflict, `${id} has no parked key like that`);
+    }
+    actor.send({ type: 'partition.unpark', key: group });
   }
 
   /**

@@ -105,6 +105,8 @@ function partitionSummary(
     lag: lagOf(context),
     paused: context.pausedBy !== null,
     pausedBy: context.pausedBy,
+    // How many keys wait for an operator after a dead letter; the keys themselves are payload.
+    parkedKeys: context.window.parkedGroups().length,
     lastError: context.lastError,
     restarts: supervisor ? recentRestarts(supervisor, id) : 0,
     lastFailure: supervisor?.lastFailures[id] ?? null,

@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import type { PartitionOptions } from '../../src/actors/partition.ts';
 import { supervisorMachine } from '../../src/actors/supervisor.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type AppSource, createApp } from '../../src/http/app.ts';
@@ -17,8 +18,11 @@ export interface TestService {
 }
 
 /** A running supervisor that owns the given partitions of topic `emails`, on fake ports. */
-export function runningSupervisor(partitions: number[]): TestService {
-  const config = parseConfig({});
+export function runningSupervisor(
+  partitions: number[],
+  partitionOptions: Partial<PartitionOptions> = {},
+): TestService {
+  const config = parseConfig({ partition: partitionOptions });
   const ports = new Map<number, FakePorts>();
   const supervisor = createActor(supervisorMachine, {
     input: {
@@ -42,9 +46,13 @@ export function runningSupervisor(partitions: number[]): TestService {
 /** The app over a running supervisor; controls enabled with `testToken` unless told otherwise. */
 export function testApp(
   partitions: number[],
-  options: { http?: HttpAccess; source?: Partial<AppSource> } = {},
+  options: {
+    http?: HttpAccess;
+    source?: Partial<AppSource>;
+    partition?: Partial<PartitionOptions>;
+  } = {},
 ) {
-  const service = runningSupervisor(partitions);
+  const service = runningSupervisor(partitions, options.partition);
   return { app: appFor(service.supervisor, options), ...service };
 }
 

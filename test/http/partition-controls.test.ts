@@ -40,6 +40,35 @@ describe('partition controls', () => {
     });
   });
 
+  it('unparks a key held back by a dead letter, and refuses keys that are not parked', async () => {
+    const { app, ports } = testApp([0], { partition: { onDeadLetter: 'park' } });
+    await settle();
+    const own = ports.get(0);
+    own?.feed([
+      sourceRecord(0, 'clé-a', '{poison'),
+      sourceRecord(1, 'clé-a', { text: 'after the poison' }),
+      sourceRecord(2, 'b', { text: 'other key' }),
+    ]);
+    await settle();
+    expect(own?.calls.map((c) => c.request.eventId)).toEqual(['e2']);
+    const summary = await jsonOf<{ context: { parkedKeys: number } }>(
+      await app.request('/actors/partition-emails-0', { headers: withToken }),
+    );
+    expect(summary.context.parkedKeys).toBe(1);
+
+    const wrong = await app.request('/actors/partition-emails-0/unpark', post({ key: 'b' }));
+    expect(wrong.status).toBe(409);
+    expect(await wrong.json()).toMatchObject({ error: { code: 'conflict' } });
+    const bad = await app.request('/actors/partition-emails-0/unpark', post({ key: 7 }));
+    expect(bad.status).toBe(400);
+
+    const unparked = await app.request('/actors/partition-emails-0/unpark', post({ key: 'clé-a' }));
+    expect(unparked.status).toBe(200);
+    expect(await unparked.json()).toMatchObject({ context: { parkedKeys: 0 } });
+    await settle();
+    expect(own?.calls.map((c) => c.request.eventId)).toEqual(['e2', 'e1']);
+  });
+
   it('changes the in-flight window of a running partition', async () => {
     const { app, supervisor } = testApp([0]);
     const response = await app.request('/actors/partition-emails-0/window', post({ window: 3 }));
