@@ -24,10 +24,18 @@ const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
  * Tokenline's Prometheus metrics. Record outcomes are counted from the machines' own events
  * through XState's inspection hook, so no action needs a metrics call of its own.
  */
+interface FetchedRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly #revision: string;
   readonly #consumed: Counter<'topic'>;
+  /** Highest offset counted as consumed, by `topic/partition`. */
+  readonly #countedUpTo = new Map<string, bigint>();
   readonly #produced: Counter<'revision'>;
   readonly #deadLettered: Counter<'reason'>;
   readonly #retries: Counter;
@@ -42,7 +50,7 @@ export class Metrics {
     const registers = [this.registry];
     this.#consumed = new Counter({
       name: 'tokenline_records_consumed_total',
-      help: 'Records fetched from the input topic and admitted by a partition actor.',
+      help: 'Records fetched from the input topic, each offset counted once.',
       labelNames: ['topic'],
       registers,
     });
@@ -109,9 +117,22 @@ export class Metrics {
   };
 
   #fetched(event: unknown): void {
-    const records = (event as { output?: { records?: Array<{ topic: string }> } }).output?.records;
+    const output = (event as { output?: { records?: FetchedRecord[] } }).output;
+    const records = output?.records;
     const first = records?.[0];
-    if (first) this.#consumed.inc({ topic: first.topic }, records.length);
+    if (!records || !first) return;
+    // A partition fetches records again after its window turned them away, or after a restart
+    // or rebalance from the committed offset: each offset counts once.
+    const key = `${first.topic}/${first.partition}`;
+    const counted = this.#countedUpTo.get(key) ?? -1n;
+    let fresh = 0;
+    let last = counted;
+    for (const record of records) {
+      if (record.offset > counted) fresh++;
+      if (record.offset > last) last = record.offset;
+    }
+    this.#countedUpTo.set(key, last);
+    if (fresh > 0) this.#consumed.inc({ topic: first.topic }, fresh);
   }
 
   #settled(event: RecordSettledEvent): void {
