@@ -6,8 +6,14 @@ import { ConfigError } from './errors.ts';
 const replicaSchema = z.strictObject({
   /** Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000. */
   url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
-  /** Concurrent requests the replica serves (its batch slots); worker concurrency. Default 8. */
+  /** Concurrent requests the replica serves (its batch slots). Default 8. */
   slots: z.int().min(1).max(4096).default(8),
+  /**
+   * Requests sent beyond `slots`, which wait in the replica's own queue: while a worker
+   * finishes one job and takes the next, the replica already has the next request, so its
+   * slots do not sit idle on Tokenline's bookkeeping. Default a quarter of `slots`, rounded up.
+   */
+  headroom: z.int().min(0).max(4096).optional(),
   /** Model name sent to this replica; defaults to `model.name`. */
   model: z.string().min(1).optional(),
   /** Relative share of work, kept for pools of unequal replicas. Default 1. */
@@ -313,4 +319,9 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   }
   const last = path[path.length - 1];
   if (last) node[last] = value;
+}
+
+/** Jobs a replica's worker runs at once: its slots plus the headroom queued at the replica. */
+export function workerConcurrency(replica: ReplicaConfig): number {
+  return replica.slots + (replica.headroom ?? Math.ceil(replica.slots / 4));
 }

@@ -8,7 +8,7 @@ import {
   failureRate,
   isReplicaFailure,
 } from '../actors/breaker.ts';
-import type { ReplicaConfig } from '../config.ts';
+import { type ReplicaConfig, workerConcurrency } from '../config.ts';
 import type { ErrorInfo } from '../errors.ts';
 import { logger, throttledWarning } from '../log.ts';
 import type { InferenceJobData, InferenceJobResult } from './job.ts';
@@ -87,7 +87,7 @@ export class ReplicaWorker {
       {
         connection: options.connection,
         prefix: options.prefix,
-        concurrency: options.replica.slots,
+        concurrency: workerConcurrency(options.replica),
         lockDuration: options.lockDurationMs,
         stalledInterval: options.stalledIntervalMs,
         name: this.replica,
@@ -172,7 +172,7 @@ export class ReplicaWorker {
       return;
     }
     this.#worker.concurrency =
-      state === 'closed' ? this.#options.replica.slots : this.#options.breaker.probes;
+      state === 'closed' ? workerConcurrency(this.#options.replica) : this.#options.breaker.probes;
     void this.#worker.resume();
   }
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { defaultBreakerOptions } from '../../src/actors/breaker.ts';
+import { workerConcurrency } from '../../src/config.ts';
 import type { InferenceOutcome } from '../../src/contracts/inference.ts';
 import { breakerIds } from '../../src/inference/worker.ts';
 import { type RunningReplica, startReplica } from '../../src/replica/server.ts';
@@ -54,7 +55,8 @@ describe('replica pool with circuit breakers on a real Redis', () => {
     const servedBy = outcomes.map((o) => (o.ok ? o.result.replica : null));
     expect(new Set(servedBy)).toEqual(new Set([healthy.url]));
     // At most the calls that were already running when the breaker opened reach the broken one.
-    expect(broken.requests().length).toBeLessThanOrEqual(3 + slots);
+    const concurrency = workerConcurrency({ url: broken.url, slots, weight: 1 });
+    expect(broken.requests().length).toBeLessThanOrEqual(3 + concurrency);
     expect(pool.breakers()).toEqual([
       expect.objectContaining({ replica: healthy.url, state: 'closed', opened: 0 }),
       expect.objectContaining({
@@ -125,6 +127,47 @@ describe('replica pool with circuit breakers on a real Redis', () => {
     const outcomes = await runRecords('rejected', 10);
     expect(outcomes.every((o) => !o.ok && o.error.code === 'TL_VALIDATION')).toBe(true);
     expect(pool.breakers()[0]).toMatchObject({ state: 'closed', calls: 0 });
+  });
+});
+
+describe('how many requests a replica gets at once', () => {
+  let queue: TestQueue;
+  let replica: RunningReplica;
+
+  beforeEach(async () => {
+    queue = await openTestQueue('headroom');
+    replica = await startReplica({ port: 0, slots, serviceTimeMs: 150 });
+  });
+
+  afterEach(async () => {
+    await queue.close();
+    await replica.stop();
+  });
+
+  async function mostAtOnce(headroom: number | undefined): Promise<number> {
+    await queue.pool({ replicas: [{ url: replica.url, slots, weight: 1, headroom }] });
+    const gateway = await queue.gateway();
+    let most = 0;
+    const sampler = setInterval(() => {
+      const { inFlight, queued } = replica.stats();
+      most = Math.max(most, inFlight + queued);
+    }, 5);
+    const ids = Array.from({ length: 24 }, (_, i) => `headroom-${headroom}-${i}`);
+    const outcomes = await Promise.all(
+      ids.map((id) => gateway.infer(request(id), new AbortController().signal)),
+    );
+    clearInterval(sampler);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    return most;
+  }
+
+  it('is its slots plus a quarter of them by default, the extra waiting in its own queue', async () => {
+    expect(workerConcurrency({ url: replica.url, slots, weight: 1 })).toBe(slots + 1);
+    expect(await mostAtOnce(undefined)).toBe(slots + 1);
+  });
+
+  it('is exactly its slots with headroom 0, for servers that refuse what they cannot start', async () => {
+    expect(await mostAtOnce(0)).toBe(slots);
   });
 });
 
