@@ -8,19 +8,23 @@
 import { loadConfig } from './config.ts';
 import { TokenlineError } from './errors.ts';
 import { createApp } from './http/app.ts';
+import { claimHttpPort } from './http/listen.ts';
 import { WorkerPool } from './inference/worker.ts';
 import { connectRedis } from './redis.ts';
 import { Service } from './service.ts';
 
 async function run(): Promise<void> {
   const config = loadConfig();
+  const http = claimHttpPort(config.http);
+  const server = http.server;
   const service = new Service(config);
-  await service.start();
-  const server = Bun.serve({
-    hostname: config.http.host,
-    port: config.http.port,
-    fetch: createApp(service).fetch,
-  });
+  try {
+    await service.start();
+  } catch (error) {
+    await server.stop(true);
+    throw error;
+  }
+  http.serve(createApp(service).fetch);
   console.log(`tokenline: consuming ${config.topics.input}; HTTP API on ${server.url}`);
   onSignal(async () => {
     await service.stop();

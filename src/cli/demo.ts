@@ -2,6 +2,7 @@ import { Producer } from '@platformatic/kafka';
 import { Queue } from 'bullmq';
 import { type Config, loadConfig, parseConfig } from '../config.ts';
 import { createApp } from '../http/app.ts';
+import { claimHttpPort } from '../http/listen.ts';
 import { createAdmin } from '../kafka/clients.ts';
 import { setLogLevel } from '../log.ts';
 import { type Email, splitCorpus } from '../replica/corpus.ts';
@@ -53,12 +54,10 @@ export async function runDemo(argv: string[]): Promise<void> {
   try {
     await prepare(config, flags);
     prepared = true;
+    const http = claimHttpPort(config.http);
+    const server = http.server;
     await service.start();
-    const server = Bun.serve({
-      hostname: config.http.host,
-      port: config.http.port,
-      fetch: createApp(service).fetch,
-    });
+    http.serve(createApp(service).fetch);
     await reader.start();
     const started = Date.now();
     await publish(config, emails);

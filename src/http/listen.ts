@@ -1,0 +1,32 @@
+import type { Server } from 'bun';
+import type { Config } from '../config.ts';
+import { errorCodes, TokenlineError } from '../errors.ts';
+
+const starting = () =>
+  Response.json(
+    { error: { code: 'starting', message: 'Tokenline is starting; try again shortly' } },
+    { status: 503, headers: { 'retry-after': '1' } },
+  );
+
+/**
+ * Claims the HTTP port before the service joins its consumer group, so that a port in use
+ * stops start-up at once, naming the setting, instead of after partitions were assigned.
+ * Until `serve` hands it the API, it answers every request 503.
+ */
+export function claimHttpPort(http: Config['http']): {
+  server: Server<undefined>;
+  serve(fetch: (request: Request) => Response | Promise<Response>): void;
+} {
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({ hostname: http.host, port: http.port, fetch: starting });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TokenlineError(
+      errorCodes.config,
+      `http.port: cannot listen on ${http.host}:${http.port} (${reason}); ` +
+        'set http.port or TOKENLINE_HTTP_PORT to a free port',
+    );
+  }
+  return { server, serve: (fetch) => server.reload({ fetch }) };
+}

@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'bun';
+import { describe, expect, it } from 'vitest';
+
+describe('start-up', () => {
+  it('stops at once, naming http.port, when the HTTP port is taken, before reaching for Kafka', async () => {
+    const taken = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('mine') });
+    try {
+      // Nothing listens on this broker: were Kafka tried first, start-up would wait 20 s.
+      const config = join(mkdtempSync(join(tmpdir(), 'tokenline-test-')), 'config.json');
+      const kafka = { brokers: ['127.0.0.1:1'], connectTimeoutMs: 20_000 };
+      writeFileSync(config, JSON.stringify({ kafka }));
+      const started = Date.now();
+      const child = spawn([process.execPath, 'src/main.ts', 'run'], {
+        env: {
+          ...process.env,
+          TOKENLINE_HTTP_PORT: String(taken.port),
+          TOKENLINE_CONFIG: config,
+        },
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+      const [code, out, err] = await Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]);
+      expect(code).toBe(1);
+      expect(err).toContain(`http.port: cannot listen on 127.0.0.1:${taken.port}`);
+      expect(out).not.toContain('HTTP API on');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      // The port's owner still answers.
+      expect(await (await fetch(`http://127.0.0.1:${taken.port}/`)).text()).toBe('mine');
+    } finally {
+      await taken.stop(true);
+    }
+  });
+});
