@@ -8,13 +8,15 @@ import type { Config } from './config.ts';
 import type { DeadLetterReason } from './contracts/dead-letter.ts';
 import { type RedriveReport, redriveDeadLetters } from './http/dead-letter-redrive.ts';
 import {
+  probeKafka,
+  probeRedis,
   type ReadinessCheck,
   type ReadinessReport,
   reportOf,
   supervisorCheck,
 } from './http/health.ts';
 import { InferenceGateway } from './inference/gateway.ts';
-import { ReplicaClient } from './inference/replica-client.ts';
+import { resolveRevision } from './inference/revision.ts';
 import { WorkerPool } from './inference/worker.ts';
 import {
   type BufferConsumer,
@@ -30,7 +32,6 @@ import { logger } from './log.ts';
 import { Metrics, type MetricsSource } from './metrics.ts';
 import { RetryBudget } from './policy/retry-budget.ts';
 import { connectRedis } from './redis.ts';
-import { withTimeout } from './timeout.ts';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
 
@@ -320,30 +321,12 @@ export class Service {
     return supervisorCheck(this.#supervisor);
   }
 
-  async #kafkaCheck(): Promise<ReadinessCheck> {
-    const producer = this.#producer;
-    if (!producer) return { ok: false, detail: 'Kafka: not connected' };
-    try {
-      const request = producer.metadata({ topics: [this.config.topics.input], forceUpdate: true });
-      await withTimeout(request, probeTimeoutMs, () => new Error('no answer in time'));
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, detail: `Kafka: ${(error as Error).message}` };
-    }
+  #kafkaCheck(): Promise<ReadinessCheck> {
+    return probeKafka(this.#producer, this.config.topics.input, probeTimeoutMs);
   }
 
-  async #redisCheck(): Promise<ReadinessCheck> {
-    const redis = this.#redis;
-    // A command sent while disconnected waits in ioredis's queue: answer from the status.
-    if (redis?.status !== 'ready') {
-      return { ok: false, detail: `Redis: connection ${redis?.status ?? 'not open'}` };
-    }
-    try {
-      await withTimeout(redis.ping(), probeTimeoutMs, () => new Error('no answer in time'));
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, detail: `Redis: ${(error as Error).message}` };
-    }
+  #redisCheck(): Promise<ReadinessCheck> {
+    return probeRedis(this.#redis, probeTimeoutMs);
   }
 }
 
@@ -362,19 +345,6 @@ function logDeadLetter(event: InspectionEvent): void {
     },
     'record dead-lettered',
   );
-}
-
-async function resolveRevision(config: Config): Promise<string> {
-  if (config.model.revision !== 'auto') return config.model.revision;
-  const first = config.replicas[0];
-  if (!first) return 'unknown';
-  try {
-    const revision = await new ReplicaClient(first, config.model).revision(3_000);
-    return revision && /^[A-Za-z0-9._-]+$/.test(revision) ? revision : 'unknown';
-  } catch (error) {
-    log.warn({ err: error, replica: first.url }, 'could not read the model revision');
-    return 'unknown';
-  }
 }
 
 type SupervisorSnapshot = ReturnType<SupervisorActor['getSnapshot']>;

@@ -1,4 +1,7 @@
+import type { Redis } from 'ioredis';
+import type { BufferProducer } from '../kafka/clients.ts';
 import type { SupervisorActor } from '../service.ts';
+import { withTimeout } from '../timeout.ts';
 
 export interface ReadinessCheck {
   ok: boolean;
@@ -58,4 +61,34 @@ export function supervisorCheck(supervisor: SupervisorActor): ReadinessCheck {
 
 export function reportOf(checks: Record<string, ReadinessCheck>): ReadinessReport {
   return { ready: Object.values(checks).every((check) => check.ok), checks };
+}
+
+/** Kafka answers a metadata request for `topic` within `timeoutMs`. */
+export async function probeKafka(
+  producer: BufferProducer | null,
+  topic: string,
+  timeoutMs: number,
+): Promise<ReadinessCheck> {
+  if (!producer) return { ok: false, detail: 'Kafka: not connected' };
+  try {
+    const request = producer.metadata({ topics: [topic], forceUpdate: true });
+    await withTimeout(request, timeoutMs, () => new Error('no answer in time'));
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, detail: `Kafka: ${(error as Error).message}` };
+  }
+}
+
+/** Redis is connected and answers PING within `timeoutMs`. */
+export async function probeRedis(redis: Redis | null, timeoutMs: number): Promise<ReadinessCheck> {
+  // A command sent while disconnected waits in ioredis's queue: answer from the status.
+  if (redis?.status !== 'ready') {
+    return { ok: false, detail: `Redis: connection ${redis?.status ?? 'not open'}` };
+  }
+  try {
+    await withTimeout(redis.ping(), timeoutMs, () => new Error('no answer in time'));
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, detail: `Redis: ${(error as Error).message}` };
+  }
 }

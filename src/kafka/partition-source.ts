@@ -9,12 +9,11 @@ import {
   kGetApi,
   kOptions,
   ListOffsetTimestamps,
-  protocolErrorsCodesById,
 } from '@platformatic/kafka';
 import type { FetchResult } from '../actors/ports.ts';
-import { errorCodes, TokenlineError } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { BufferConsumer } from './clients.ts';
+import { classify, errorName, PartitionFetchError } from './fetch-errors.ts';
 import { decodeRecordBatches } from './record-batches.ts';
 
 export interface PartitionFetchOptions {
@@ -48,42 +47,16 @@ export interface PartitionSourceOptions {
 
 type FetchApi = API<fetchV17.FetchRequest, fetchV17.FetchResponse>;
 type FetchedPartition = fetchV17.FetchResponsePartition;
-type Verdict = 'ok' | 'out-of-range' | 'stale' | 'fatal';
 type Step =
   | { kind: 'records'; result: FetchResult }
   | { kind: 'reset'; from: bigint }
   | { kind: 'retry'; error: Error };
 
-/** Partition errors that mean our metadata is behind: refresh it and ask the new leader. */
-const staleMetadataErrors = new Set([
-  'NOT_LEADER_OR_FOLLOWER',
-  'LEADER_NOT_AVAILABLE',
-  'FENCED_LEADER_EPOCH',
-  'UNKNOWN_LEADER_EPOCH',
-  'REPLICA_NOT_AVAILABLE',
-  'KAFKA_STORAGE_ERROR',
-  'OFFSET_NOT_AVAILABLE',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'UNKNOWN_TOPIC_ID',
-  'INCONSISTENT_TOPIC_ID',
-]);
 const maxRetryDelayMs = 2_000;
 // Fetch v12 and earlier name topics; v13 and later identify them by id.
 const lastVersionWithTopicNames = 12;
 
 const log = logger('kafka');
-
-/** A fetch that failed; `retryable` says whether asking again later may succeed. */
-export class PartitionFetchError extends TokenlineError {
-  /** Kafka's name of the error (e.g. NOT_LEADER_OR_FOLLOWER); null for a client-side failure. */
-  readonly kafkaError: string | null;
-
-  constructor(retryable: boolean, message: string, kafkaError: string | null, cause?: unknown) {
-    super(retryable ? errorCodes.connection : errorCodes.internal, message, { cause });
-    this.name = 'PartitionFetchError';
-    this.kafkaError = kafkaError;
-  }
-}
 
 /**
  * Reads one partition at a time, for partition actors that each fetch their own partition:
@@ -391,17 +364,6 @@ export class PartitionSource {
   #backoff(attempt: number): number {
     return Math.min(this.#retryDelayMs * 2 ** (attempt - 1), maxRetryDelayMs);
   }
-}
-
-function classify(errorCode: number): Verdict {
-  if (errorCode === 0) return 'ok';
-  const name = errorName(errorCode);
-  if (name === 'OFFSET_OUT_OF_RANGE') return 'out-of-range';
-  return staleMetadataErrors.has(name) ? 'stale' : 'fatal';
-}
-
-function errorName(errorCode: number): string {
-  return protocolErrorsCodesById[errorCode] ?? `error ${errorCode}`;
 }
 
 function partitionKey(topic: string, partition: number): string {
