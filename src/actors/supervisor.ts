@@ -1,6 +1,7 @@
-import { assign, enqueueActions, setup } from 'xstate';
+import { type AnyActorRef, assign, enqueueActions, setup } from 'xstate';
 import { type ErrorInfo, toErrorInfo } from '../errors.ts';
 import { type PartitionInput, partitionMachine } from './partition.ts';
+import { RecordActors } from './record-actors.ts';
 
 export interface TopicPartition {
   topic: string;
@@ -102,11 +103,16 @@ export const supervisorMachine = setup({
         });
       }
     }),
-    restartPartition: enqueueActions(({ context, event, enqueue }) => {
+    restartPartition: enqueueActions(({ context, event, enqueue, self }) => {
       const id = actorIdOf(event.type);
       const tp = context.owned[id] ?? context.draining[id];
       const now = context.now();
       const failure = { error: errorOf(event), at: now };
+      // A failed actor's own children and record actors are left running by XState: stop its
+      // records, so that nothing more is inferred or emitted for the offsets its successor
+      // fetches again from the committed offset.
+      const failed = self.getSnapshot().children[id] as AnyActorRef | undefined;
+      enqueue(() => recordsOf(failed)?.close());
       enqueue.stopChild(id);
       enqueue.assign({
         restarts: { ...context.restarts, [id]: [...recentRestarts(context, id), now] },
@@ -153,6 +159,11 @@ export const supervisorMachine = setup({
     failed: { type: 'final' },
   },
 });
+
+function recordsOf(actor: AnyActorRef | undefined): RecordActors | undefined {
+  const context = actor?.getSnapshot().context as { records?: unknown } | undefined;
+  return context?.records instanceof RecordActors ? context.records : undefined;
+}
 
 export function partitionActorId(tp: TopicPartition): string {
   return `partition-${tp.topic}-${tp.partition}`;

@@ -65,6 +65,29 @@ describe('supervisor', () => {
     expect(child.getSnapshot().status).toBe('active');
   });
 
+  it("stops a failed partition actor's records in flight before its successor starts", async () => {
+    const ports = fakePorts(Date.now);
+    const { supervisor } = start(ports);
+    supervisor.send({ type: 'assignment.changed', partitions: [{ topic: 'in', partition: 0 }] });
+    ports.feed([sourceRecord(0, 'a', { text: 'x' })]);
+    await settle();
+    expect(ports.calls).toHaveLength(1);
+    let broken = true;
+    ports.queueAboveHighWater = () => {
+      if (!broken) return false;
+      broken = false;
+      throw new Error('bug in a guard');
+    };
+    ports.feed([sourceRecord(1, 'b', { text: 'y' })]);
+    await settle();
+    expect(supervisor.getSnapshot().context.restarts['partition-in-0']).toHaveLength(1);
+    expect(ports.calls[0]?.signal.aborted).toBe(true);
+    // Its answer arriving late produces nothing: the successor infers the record again.
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    expect(ports.produced).toEqual([]);
+  });
+
   it('fails once a partition actor exhausts its restart budget', async () => {
     const ports = fakePorts(Date.now);
     ports.queueAboveHighWater = () => {
