@@ -120,8 +120,8 @@ export const configSchema = z.strictObject({
       ordering: z.enum(['key', 'partition', 'none']).default('key'),
       /**
        * After a dead letter in 'key' ordering: 'continue' with the key's next record, or 'park'
-       * the key until an operator unparks it (its later records wait, and so does the commit).
-       * Default 'continue'.
+       * the key until an operator unparks it (its later records wait, and the commit stays
+       * before the dead letter). 'park' needs ordering 'key'. Default 'continue'.
        */
       onDeadLetter: z.enum(['continue', 'park']).default('continue'),
       /** Records a partition actor holds at once (in flight or waiting on their key). Default 256. */
@@ -248,6 +248,12 @@ export function parseConfig(input: unknown): Config {
     throw new ConfigError(
       'partition.drainTimeoutMs',
       'must be below 80% of kafka.sessionTimeoutMs',
+    );
+  }
+  if (config.partition.onDeadLetter === 'park' && config.partition.ordering !== 'key') {
+    throw new ConfigError(
+      'partition.onDeadLetter',
+      '"park" parks a key, so it needs partition.ordering "key"',
     );
   }
   if (config.http.protectReads && config.http.token === undefined) {

@@ -17,6 +17,12 @@ describe('configuration', () => {
       /queue\.lowWater/,
     );
     expect(() => parseConfig({ kafka: { brokers: ['localhost'] } })).toThrow(ConfigError);
+    expect(() =>
+      parseConfig({ partition: { ordering: 'partition', onDeadLetter: 'park' } }),
+    ).toThrow(/partition\.onDeadLetter/);
+    expect(() => parseConfig({ replicas: [{ url: 'http://a:1', headroom: -1 }] })).toThrow(
+      /replicas\.0\.headroom/,
+    );
   });
 
   it('reads TOKENLINE_* variables over the defaults', () => {

@@ -7,6 +7,8 @@ interface Held {
   record: SourceRecord;
   group: string | null;
   settled: boolean;
+  /** Dead-lettered with `park`: holds its group, and the commit, until `unpark`. */
+  parked?: boolean;
 }
 
 /**
@@ -68,29 +70,47 @@ export class PartitionWindow {
 
   /**
    * Marks a record settled; returns the record of the same group that may start now. With
-   * `park`, the group's later records wait (and keep the commit behind them) until `unpark`.
+   * `park` (a dead letter in `key` order), the record instead holds its group and the commit
+   * until `unpark`: the commit stays before it, so whoever owns the partition after a restart
+   * or rebalance reads it again, dead-letters it again and parks the key again.
    */
   settle(offset: bigint, park = false): SourceRecord | undefined {
     const held = this.#held.get(offset);
-    if (!held || held.settled) return undefined;
+    if (!held || held.settled || held.parked) return undefined;
+    if (park && held.group !== null) {
+      held.parked = true;
+      this.#parked.add(held.group);
+      return undefined;
+    }
     held.settled = true;
     this.#unsettled--;
     if (held.group === null) return undefined;
 
     const queue = this.#groups.get(held.group) ?? [];
     queue.shift();
-    if (park) {
-      this.#parked.add(held.group);
-      this.#groups.set(held.group, queue);
-      return undefined;
-    }
     return this.#headOf(held.group, queue);
   }
 
-  /** Lets a parked group go on; returns its record that may start now. */
+  /** Lets a parked group go on: its dead letter settles; returns its record that may start now. */
   unpark(group: string): SourceRecord | undefined {
     if (!this.#parked.delete(group)) return undefined;
-    return this.#headOf(group, this.#groups.get(group) ?? []);
+    const queue = this.#groups.get(group) ?? [];
+    const first = queue[0];
+    const head = first === undefined ? undefined : this.#held.get(first);
+    if (head?.parked) {
+      head.parked = false;
+      head.settled = true;
+      this.#unsettled--;
+      queue.shift();
+    }
+    return this.#headOf(group, queue);
+  }
+
+  /** Unsettled records that wait only for an operator: parked dead letters and those behind. */
+  get waitingForOperator(): number {
+    let waiting = 0;
+    for (const group of this.#parked) waiting += this.#groups.get(group)?.length ?? 0;
+    return waiting;
   }
 
   /** Groups parked after a dead letter, as their key bytes read as latin1. */

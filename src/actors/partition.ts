@@ -116,7 +116,9 @@ export const partitionMachine = setup({
     commitPending: ({ context }) => isCommitPending(context),
     commitBatchReady: ({ context }) =>
       isCommitPending(context) && context.settledSinceCommit >= context.options.commitBatch,
-    nothingInFlight: ({ context }) => context.window.unsettled === 0,
+    // Records held back by a parked key would wait for an operator, not for the drain.
+    nothingInFlight: ({ context }) =>
+      context.window.unsettled === context.window.waitingForOperator,
     nothingToCommit: ({ context }) => !isCommitPending(context),
   },
   actions: {

@@ -48,7 +48,14 @@ const machineNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const deadLetterReasons = ['poison', 'non-retryable', 'retries-exhausted', 'deadline'] as const;
 
 const windowBody = z.strictObject({ window: z.int().min(1).max(100_000) });
-const unparkBody = z.strictObject({ key: z.string().max(1_000_000) });
+const unparkBody = z
+  .strictObject({
+    key: z.string().max(1_000_000).optional(),
+    keyBase64: z.base64().max(1_400_000).optional(),
+  })
+  .refine((body) => (body.key === undefined) !== (body.keyBase64 === undefined), {
+    message: 'give either key (UTF-8 text) or keyBase64 (the key bytes), not both',
+  });
 const redriveBody = z.strictObject({ reason: z.enum(deadLetterReasons).optional() });
 
 const log = logger('http');
@@ -106,8 +113,10 @@ export function createApp(source: AppSource): Hono {
   });
 
   app.post('/actors/:id/unpark', control, async (c) => {
-    const { key } = await jsonBody(c, unparkBody);
-    return partitionControl(c, directory, (id) => controls.unpark(id, key));
+    const { key, keyBase64 } = await jsonBody(c, unparkBody);
+    const bytes =
+      keyBase64 === undefined ? Buffer.from(key ?? '', 'utf8') : Buffer.from(keyBase64, 'base64');
+    return partitionControl(c, directory, (id) => controls.unpark(id, bytes));
   });
 
   app.get('/dead-letters', read, async (c) =>

@@ -189,15 +189,18 @@ const paths = {
       ...partitionControl('Let a key parked after a dead letter go on', '').post,
       description:
         'With partition.onDeadLetter "park", a dead letter holds back the later records of its ' +
-        'key (and the commit) until this call. `key` is the record key as UTF-8 text. 409 when ' +
-        'that key is not parked; the partition summary counts parked keys (parkedKeys).',
+        'key (and the commit) until this call. Give the key as UTF-8 text (`key`) or as its ' +
+        'bytes in base64 (`keyBase64`, for keys that are not UTF-8). 200 with the actor; 409 ' +
+        'when that key is not parked. The partition summary counts parked keys (parkedKeys).',
       requestBody: {
         required: true,
         content: json({
           type: 'object',
           additionalProperties: false,
-          required: ['key'],
-          properties: { key: { type: 'string' } },
+          properties: {
+            key: { type: 'string' },
+            keyBase64: { type: 'string', contentEncoding: 'base64' },
+          },
         }),
       },
     },

@@ -44,11 +44,11 @@ export class PartitionControls {
   /**
    * Lets a key parked after a dead letter go on (`partition.onDeadLetter: park`): its next
    * record is inferred, and the commit can pass the dead-lettered one. `key` is the record
-   * key as UTF-8 text, as the dead-letter record carries it.
+   * key's bytes, as the dead-letter record carries them.
    */
-  unpark(id: string, key: string): void {
+  unpark(id: string, key: Uint8Array): void {
     const actor = this.#running(id);
-    const group = keyGroup(Buffer.from(key, 'utf8'));
+    const group = keyGroup(key);
     const context = actor.getSnapshot().context as PartitionContext;
     if (!context.window.parkedGroups().includes(group)) {
       throw new ApiError(409, apiErrorCodes.conflict, `${id} has no parked key like that`);

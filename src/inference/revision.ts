@@ -17,7 +17,9 @@ export async function resolveRevision(config: Config): Promise<string> {
     const revision = await new ReplicaClient(first, config.model).revision(3_000);
     return revision && /^[A-Za-z0-9._-]+$/.test(revision) ? revision : 'unknown';
   } catch (error) {
-    log.warn({ err: error, replica: first.url }, 'could not read the model revision');
+    // The message only: a timeout's DOMException would print its every constant.
+    const reason = error instanceof Error ? error.message : String(error);
+    log.warn({ replica: first.url, reason }, 'could not read the model revision; using "unknown"');
     return 'unknown';
   }
 }

@@ -30,9 +30,10 @@ const log = logger('worker');
 
 /**
  * Workers that pull inference jobs for a pool of replicas. Each replica gets its own BullMQ
- * worker whose concurrency equals its slots, so a replica takes work at the pace it serves it
- * and a slow replica simply takes less; each has a circuit breaker, so a failing replica takes
- * none while the others carry the load.
+ * worker whose concurrency is its slots plus its headroom (`workerConcurrency`), so a replica
+ * takes work at the pace it serves it and a slow replica simply takes less; each has a circuit
+ * breaker, so a failing replica takes none while the others carry the load. The limit is per
+ * worker process: in-process workers and a `worker` process for the same replica add up.
  */
 export class WorkerPool {
   readonly #workers: ReplicaWorker[];

@@ -37,3 +37,14 @@ export function replicaOptionsFromArgs(
 
   return options as ReplicaOptions;
 }
+
+/** The flags and their variables, for `--help`. */
+export function replicaUsage(): string {
+  const lines = Object.values(settings).map(
+    ({ flag, env, numeric }) => `  --${flag} ${numeric ? 'N' : 'TEXT'}`.padEnd(28) + env,
+  );
+  return [
+    'usage: bun src/replica/main.ts [flags]   (each flag can also come from its variable)',
+    ...lines,
+  ].join('\n');
+}

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { logger } from '../log.ts';
-import { replicaOptionsFromArgs } from './cli-options.ts';
+import { replicaOptionsFromArgs, replicaUsage } from './cli-options.ts';
 import { defaultModel } from './default-model.ts';
 import { startReplica } from './server.ts';
 
@@ -13,7 +13,12 @@ import { startReplica } from './server.ts';
  * expect a replica, rather than to a random one.
  */
 async function main(): Promise<void> {
-  const options = replicaOptionsFromArgs(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(replicaUsage());
+    return;
+  }
+  const options = replicaOptionsFromArgs(args);
   const built = defaultModel();
   const replica = await startReplica({ port: 8000, ...options, model: built.model });
   const { corpusLoadMs, trainMs, trainingEmails } = built;

@@ -59,6 +59,23 @@ describe('parked groups', () => {
     expect(window.settle(1n)?.offset).toBe(2n);
   });
 
+  it('keeps the commit before a parked dead letter until it is unparked', () => {
+    const window = new PartitionWindow('key');
+    window.admit(rec(0, 'a'));
+    window.admit(rec(1, 'b'));
+    window.admit(rec(2, 'a'));
+    window.settle(0n, true);
+    window.settle(1n);
+    expect(window.releaseSettledPrefix()).toBeNull();
+    expect(window.unsettled).toBe(2);
+    expect(window.waitingForOperator).toBe(2);
+    expect(window.unpark('a')?.offset).toBe(2n);
+    expect(window.waitingForOperator).toBe(0);
+    expect(window.releaseSettledPrefix()).toBe(2n);
+    window.settle(2n);
+    expect(window.releaseSettledPrefix()).toBe(3n);
+  });
+
   it('parks a key with nothing waiting, so its next record waits too', () => {
     const window = new PartitionWindow('key');
     window.admit(rec(0, 'a'));

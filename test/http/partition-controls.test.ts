@@ -69,6 +69,32 @@ describe('partition controls', () => {
     expect(own?.calls.map((c) => c.request.eventId)).toEqual(['e2', 'e1']);
   });
 
+  it('unparks a key that is not UTF-8 by its bytes in base64', async () => {
+    const { app, ports } = testApp([0], { partition: { onDeadLetter: 'park' } });
+    await settle();
+    const own = ports.get(0);
+    const binary = (offset: number, value: unknown) => ({
+      ...sourceRecord(offset, 'x', value),
+      key: Buffer.from([0xff, 0x41]),
+    });
+    own?.feed([binary(0, '{poison'), binary(1, { text: 'after the poison' })]);
+    await settle();
+    expect(own?.calls).toHaveLength(0);
+
+    const asText = await app.request('/actors/partition-emails-0/unpark', post({ key: '\u00ffA' }));
+    expect(asText.status).toBe(409);
+    const both = post({ key: 'x', keyBase64: '/0E=' });
+    expect((await app.request('/actors/partition-emails-0/unpark', both)).status).toBe(400);
+
+    const unparked = await app.request(
+      '/actors/partition-emails-0/unpark',
+      post({ keyBase64: Buffer.from([0xff, 0x41]).toString('base64') }),
+    );
+    expect(unparked.status).toBe(200);
+    await settle();
+    expect(own?.calls.map((c) => c.request.eventId)).toEqual(['e1']);
+  });
+
   it('changes the in-flight window of a running partition', async () => {
     const { app, supervisor } = testApp([0]);
     const response = await app.request('/actors/partition-emails-0/window', post({ window: 3 }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replicaOptionsFromArgs } from '../../src/replica/cli-options.ts';
+import { replicaOptionsFromArgs, replicaUsage } from '../../src/replica/cli-options.ts';
 
 describe('replica command line', () => {
   it('reads flags, falls back to REPLICA_* variables, and lets a flag win', () => {
@@ -13,5 +13,15 @@ describe('replica command line', () => {
 
   it('refuses a flag it does not know', () => {
     expect(() => replicaOptionsFromArgs(['--slot', '3'], {})).toThrow(/Unknown option/);
+  });
+});
+
+describe('replica --help', () => {
+  it('lists every flag with the variable behind it', () => {
+    const usage = replicaUsage();
+    for (const flag of ['--port N', '--slots N', '--service-time-ms N', '--queue-limit N']) {
+      expect(usage).toContain(flag);
+    }
+    expect(usage).toMatch(/--model-name TEXT\s+REPLICA_MODEL_NAME/);
   });
 });
