@@ -4,7 +4,8 @@ import type { SourceRecord } from '../contracts/source-record.ts';
 export type Ordering = 'key' | 'partition' | 'none';
 
 interface Held {
-  record: SourceRecord;
+  /** Dropped once settled: only the offset matters until the commit passes it. */
+  record: SourceRecord | null;
   group: string | null;
   settled: boolean;
   /** Dead-lettered with `park`: holds its group, and the commit, until `unpark`. */
@@ -38,6 +39,14 @@ export class PartitionWindow {
   /** Records admitted and not yet settled (in flight, backing off, or waiting on their key). */
   get unsettled(): number {
     return this.#unsettled;
+  }
+
+  /**
+   * Records held until the commit passes them: the unsettled ones, and settled ones behind a
+   * record that still holds the commit (a parked dead letter, or one retrying to its deadline).
+   */
+  get held(): number {
+    return this.#held.size;
   }
 
   /** Offset the next fetched record must have to be new; null before the first one. */
@@ -83,6 +92,7 @@ export class PartitionWindow {
       return undefined;
     }
     held.settled = true;
+    held.record = null;
     this.#unsettled--;
     if (held.group === null) return undefined;
 
@@ -100,6 +110,7 @@ export class PartitionWindow {
     if (head?.parked) {
       head.parked = false;
       head.settled = true;
+      head.record = null;
       this.#unsettled--;
       queue.shift();
     }
@@ -124,7 +135,7 @@ export class PartitionWindow {
       this.#groups.delete(group);
       return undefined;
     }
-    return this.#held.get(next)?.record;
+    return this.#held.get(next)?.record ?? undefined;
   }
 
   /**
@@ -150,7 +161,7 @@ export class PartitionWindow {
 
   /** Records currently unsettled whose group lets them run: those a drain waits for. */
   heldRecords(): SourceRecord[] {
-    return [...this.#held.values()].filter((h) => !h.settled).map((h) => h.record);
+    return [...this.#held.values()].flatMap((h) => (h.settled || !h.record ? [] : [h.record]));
   }
 
   #groupOf(record: SourceRecord): string | null {

@@ -43,6 +43,8 @@ export interface PartitionContext extends PartitionInput {
   records: RecordActors;
   /** Next offset to fetch; null until the start offset is known. */
   fetchOffset: bigint | null;
+  /** Where this actor started: the group's committed offset then, or the earliest. */
+  startOffset: bigint | null;
   highWatermark: bigint | null;
   leaderEpoch: number;
   /** Offset the settled prefix reached; committed when the commit region next runs. */
@@ -64,6 +66,14 @@ export type PartitionEvent =
   | { type: 'partition.unpark'; key: string };
 
 type FetchDone = { type: 'xstate.done.actor.fetch'; output: FetchResult };
+
+/**
+ * Settled records a partition keeps behind one that holds the commit (a parked dead letter,
+ * or a record retrying to its deadline), in windows: they are offsets only, their values
+ * dropped, but without a bound a parked key would let them grow without end. Past it intake
+ * pauses until the commit can move.
+ */
+const settledBehindPerWindow = 64;
 
 /**
  * One assigned partition. Intake fetches this partition alone, so a partition whose window
@@ -108,10 +118,15 @@ export const partitionMachine = setup({
     backpressureCheck: 20,
   },
   guards: {
-    windowFull: ({ context }) => context.window.unsettled >= context.options.window,
+    windowFull: ({ context }) =>
+      context.window.unsettled >= context.options.window ||
+      context.window.held >= context.options.window * settledBehindPerWindow,
     queueDeep: ({ context }) => context.ports.queueAboveHighWater(),
     mayResume: ({ context }) =>
-      context.window.unsettled * 2 < context.options.window && context.ports.queueBelowLowWater(),
+      context.window.unsettled * 2 < context.options.window &&
+      // No hysteresis here: held records leave all at once, when the commit moves.
+      context.window.held < context.options.window * settledBehindPerWindow &&
+      context.ports.queueBelowLowWater(),
     knowsOffset: ({ context }) => context.fetchOffset !== null,
     commitPending: ({ context }) => isCommitPending(context),
     commitBatchReady: ({ context }) =>
@@ -122,8 +137,9 @@ export const partitionMachine = setup({
     nothingToCommit: ({ context }) => !isCommitPending(context),
   },
   actions: {
-    setStartOffset: assign({
-      fetchOffset: ({ event }) => (event as unknown as { output: bigint }).output,
+    setStartOffset: assign(({ event }) => {
+      const start = (event as unknown as { output: bigint }).output;
+      return { fetchOffset: start, startOffset: start };
     }),
     admitFetched: enqueueActions(({ context, event, enqueue, self }) => {
       const { records, nextOffset, highWatermark } = (event as unknown as FetchDone).output;
@@ -131,7 +147,10 @@ export const partitionMachine = setup({
       for (const record of records) {
         // A fetch can return more records than the window has room for; the rest stay in
         // Kafka and are fetched again, so the window is a hard bound on what is held.
-        if (context.window.unsettled >= context.options.window) {
+        if (
+          context.window.unsettled >= context.options.window ||
+          context.window.held >= context.options.window * settledBehindPerWindow
+        ) {
           fetchOffset = record.offset;
           break;
         }
@@ -160,6 +179,12 @@ export const partitionMachine = setup({
       if (event.type !== 'partition.unpark') return;
       const next = context.window.unpark(event.key);
       if (next) enqueue(startRecord(context, self, next));
+      // The dead letter settled: the commit may pass it now, not only when another record settles.
+      const completed = context.window.releaseSettledPrefix();
+      if (completed !== null) {
+        context.completedOffset = completed;
+        context.settledSinceCommit++;
+      }
     }),
     markPausedByWindow: assign({ pausedBy: 'window' }),
     markHeldByOperator: assign({ pausedBy: 'operator' }),
@@ -197,6 +222,7 @@ export const partitionMachine = setup({
     window: new PartitionWindow(input.options.ordering),
     records: new RecordActors(),
     fetchOffset: null,
+    startOffset: null,
     highWatermark: null,
     leaderEpoch: -1,
     completedOffset: null,

@@ -115,11 +115,11 @@ function partitionSummary(
 }
 
 /**
- * End offset minus committed offset. Before the partition's first commit the committed offset
- * is where this actor started, which the fetch offset still is until records arrive.
+ * End offset minus committed offset. Before this actor's first commit the committed offset is
+ * where it started.
  */
 export function lagOf(context: PartitionContext): number | null {
-  const base = context.committedOffset ?? context.fetchOffset;
+  const base = context.committedOffset ?? context.startOffset ?? context.fetchOffset;
   if (context.highWatermark === null || base === null) return null;
   const lag = context.highWatermark - base;
   return Number(lag > 0n ? lag : 0n);

@@ -401,6 +401,51 @@ describe('dead letters in key order', () => {
     clock.increment(1_000);
   });
 
+  it('commits past a parked dead letter as soon as it is unparked, with nothing after it', async () => {
+    const { actor, clock, ports } = start({ onDeadLetter: 'park' });
+    ports.feed([sourceRecord(0, 'b', email('first')), sourceRecord(1, 'a', '{poison')]);
+    await settle();
+    ports.calls[0]?.answer.resolve(success());
+    await settle();
+    clock.increment(100);
+    await settle();
+    expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
+    actor.send({ type: 'partition.unpark', key: 'a' });
+    await settle();
+    clock.increment(100);
+    await settle();
+    expect(ports.commits.map((c) => c.offset)).toEqual([1n, 2n]);
+  });
+
+  it('keeps at most 64 windows of settled records behind a parked dead letter, then pauses', async () => {
+    const { actor, ports } = start({ onDeadLetter: 'park', window: 4 });
+    const records = [sourceRecord(0, 'a', '{poison')];
+    for (let o = 1; o <= 300; o++) records.push(sourceRecord(o, `k${o}`, email('later')));
+    // Served from the offset asked for, as the broker does; nothing new past the end.
+    ports.fetch = async (_topic, _partition, offset, signal) => {
+      const rest = records.filter((r) => r.offset >= offset);
+      if (rest.length === 0) {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        throw new Error('fetch aborted');
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      return { records: rest, nextOffset: 301n, highWatermark: 301n };
+    };
+    for (let round = 0; round < 400; round++) {
+      await settle();
+      for (const call of ports.calls) call.answer.resolve(success());
+      if (actor.getSnapshot().context.pausedBy === 'window' && ports.produced.length >= 256) break;
+    }
+    await settle();
+    const { context } = actor.getSnapshot();
+    expect(context.pausedBy).toBe('window');
+    expect(context.window.held).toBe(4 * 64);
+    expect(context.window.unsettled).toBe(1);
+    // The dead letter and the 255 records after it; the rest waits in Kafka.
+    expect(ports.produced).toHaveLength(256);
+    expect(ports.commits).toEqual([]);
+  });
+
   it('continues with the next record of the key by default', async () => {
     const { ports } = start();
     ports.feed([sourceRecord(0, 'a', '{poison'), sourceRecord(1, 'a', email('next'))]);

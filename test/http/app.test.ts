@@ -47,7 +47,8 @@ describe('HTTP API: actors', () => {
       fetchOffset: '2',
       highWatermark: '2',
       committedOffset: null,
-      lag: 0,
+      // Nothing committed yet: the lag counts from where the actor started (offset 0).
+      lag: 2,
       paused: false,
       pausedBy: null,
       lastError: null,
