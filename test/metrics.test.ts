@@ -3,7 +3,7 @@ import { createActor } from 'xstate';
 import { partitionMachine } from '../src/actors/partition.ts';
 import { parseConfig } from '../src/config.ts';
 import { Metrics } from '../src/metrics.ts';
-import { fakePorts, settle, sourceRecord, success } from './support/machine-ports.ts';
+import { brokerFetch, fakePorts, settle, sourceRecord, success } from './support/machine-ports.ts';
 
 async function consumed(metrics: Metrics): Promise<number> {
   const metric = await metrics.registry.getSingleMetric('tokenline_records_consumed_total')?.get();
@@ -32,17 +32,7 @@ describe('tokenline_records_consumed_total', () => {
     actor.start();
     // Every fetch returns all five records from the offset asked for, as the broker would.
     const records = [0, 1, 2, 3, 4].map((o) => sourceRecord(o, `k${o}`, { text: 'hi' }));
-    ports.fetch = async (_topic, _partition, offset, signal) => {
-      ports.fetches.push(offset);
-      const rest = records.filter((r) => r.offset >= offset);
-      if (rest.length === 0) {
-        // Nothing new: a long poll, until the actor stops.
-        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-        throw new Error('fetch aborted');
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-      return { records: rest, nextOffset: 5n, highWatermark: 5n };
-    };
+    ports.fetch = brokerFetch(ports, records);
     for (let i = 0; i < 12; i++) {
       await settle();
       for (const call of ports.calls) call.answer.resolve(success());

@@ -3,7 +3,14 @@ import { createActor, SimulatedClock } from 'xstate';
 import { type PartitionOptions, partitionMachine } from '../../src/actors/partition.ts';
 import { parseConfig } from '../../src/config.ts';
 import { errorCodes, TokenlineError } from '../../src/errors.ts';
-import { fakePorts, headerOf, settle, sourceRecord, success } from '../support/machine-ports.ts';
+import {
+  brokerFetch,
+  fakePorts,
+  headerOf,
+  settle,
+  sourceRecord,
+  success,
+} from '../support/machine-ports.ts';
 
 const task = parseConfig({}).task;
 
@@ -421,16 +428,7 @@ describe('dead letters in key order', () => {
     const { actor, ports } = start({ onDeadLetter: 'park', window: 4 });
     const records = [sourceRecord(0, 'a', '{poison')];
     for (let o = 1; o <= 300; o++) records.push(sourceRecord(o, `k${o}`, email('later')));
-    // Served from the offset asked for, as the broker does; nothing new past the end.
-    ports.fetch = async (_topic, _partition, offset, signal) => {
-      const rest = records.filter((r) => r.offset >= offset);
-      if (rest.length === 0) {
-        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-        throw new Error('fetch aborted');
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-      return { records: rest, nextOffset: 301n, highWatermark: 301n };
-    };
+    ports.fetch = brokerFetch(ports, records);
     for (let round = 0; round < 400; round++) {
       await settle();
       for (const call of ports.calls) call.answer.resolve(success());

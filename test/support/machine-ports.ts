@@ -133,3 +133,23 @@ export function headerOf(message: ProducedMessage, name: string): string | undef
   for (const [key, value] of headers) if (key.toString() === name) return value.toString();
   return undefined;
 }
+
+/**
+ * A fetch that answers like a broker holding `records`: every record from the offset asked
+ * for, and past the end a long poll until the actor stops. Records turned away by a full
+ * window are therefore fetched again.
+ */
+export function brokerFetch(ports: FakePorts, records: SourceRecord[]): FakePorts['fetch'] {
+  const last = records[records.length - 1];
+  const end = last ? last.offset + 1n : 0n;
+  return async (_topic, _partition, offset, signal) => {
+    ports.fetches.push(offset);
+    const rest = records.filter((r) => r.offset >= offset);
+    if (rest.length === 0) {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      throw new Error('fetch aborted');
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    return { records: rest, nextOffset: end, highWatermark: end };
+  };
+}
