@@ -167,10 +167,15 @@ export const configSchema = z.strictObject({
       retainSeconds: z.int().min(1).default(3_600),
       /** Finished jobs kept for redeliveries, by count. Default 100000. */
       retainCount: z.int().min(1).default(100_000),
-      /** How long a worker's lock on a running job lasts unless renewed. Default 30000 ms. */
-      lockDurationMs: z.int().min(100).default(30_000),
-      /** How often workers look for jobs whose worker died (lock expired). Default 30000 ms. */
-      stalledIntervalMs: z.int().min(100).default(30_000),
+      /**
+       * How long a worker's lock on a running job lasts unless renewed (every half of it).
+       * Default 15000 ms: with the stalled-job check below, a dead worker's job runs again within
+       * about 25 s, well inside the default record time-to-live (task.defaultTtlMs, 60 s);
+       * BullMQ's own defaults (30 s and 30 s) could let it come back only after that.
+       */
+      lockDurationMs: z.int().min(100).default(15_000),
+      /** How often workers look for jobs whose worker died (lock expired). Default 10000 ms. */
+      stalledIntervalMs: z.int().min(100).default(10_000),
     })
     .prefault({}),
   /** Circuit breaker of each replica; see src/actors/breaker.ts. */

@@ -18,9 +18,9 @@ export interface WorkerPoolOptions {
   model: Config['model'];
   /** Thresholds of every replica's circuit breaker. Default `defaultBreakerOptions`. */
   breaker?: BreakerOptions;
-  /** Lock on a running job, renewed while its worker lives. Default 30000 ms (BullMQ's). */
+  /** Lock on a running job, renewed while its worker lives. Default 15000 ms (`queue.*`). */
   lockDurationMs?: number;
-  /** How often workers look for jobs whose lock expired. Default 30000 ms (BullMQ's). */
+  /** How often workers look for jobs whose lock expired. Default 10000 ms (`queue.*`). */
   stalledIntervalMs?: number;
   /** Receives every inspection event of the breaker actors (transitions included). */
   inspect?: (event: InspectionEvent) => void;
@@ -50,8 +50,8 @@ export class WorkerPool {
           prefix: options.prefix,
           queueName: options.queueName,
           breaker: options.breaker ?? defaultBreakerOptions,
-          lockDurationMs: options.lockDurationMs ?? 30_000,
-          stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+          lockDurationMs: options.lockDurationMs ?? 15_000,
+          stalledIntervalMs: options.stalledIntervalMs ?? 10_000,
           run: runJob,
           inspect: options.inspect,
         }),
