@@ -276,7 +276,7 @@ export class Service {
               : null;
           return {
             partition: String(context.partition),
-            inFlight: context.window.unsettled,
+            inFlight: context.window.unsettled - context.window.waitingForOperator,
             paused: context.pausedBy !== null,
             lag,
           };

@@ -96,7 +96,9 @@ function partitionSummary(
   return {
     topic: context.topic,
     partition: context.partition,
-    inFlight: context.window.unsettled,
+    // Records waiting only for an operator (behind a parked key) are counted apart.
+    inFlight: context.window.unsettled - context.window.waitingForOperator,
+    waitingForOperator: context.window.waitingForOperator,
     window: context.options.window,
     fetchOffset: offsetText(context.fetchOffset),
     completedOffset: offsetText(context.completedOffset),

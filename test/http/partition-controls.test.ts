@@ -51,10 +51,10 @@ describe('partition controls', () => {
     ]);
     await settle();
     expect(own?.calls.map((c) => c.request.eventId)).toEqual(['e2']);
-    const summary = await jsonOf<{ context: { parkedKeys: number } }>(
-      await app.request('/actors/partition-emails-0', { headers: withToken }),
-    );
-    expect(summary.context.parkedKeys).toBe(1);
+    const summary = await jsonOf<{
+      context: { parkedKeys: number; inFlight: number; waitingForOperator: number };
+    }>(await app.request('/actors/partition-emails-0', { headers: withToken }));
+    expect(summary.context).toMatchObject({ parkedKeys: 1, inFlight: 1, waitingForOperator: 2 });
 
     const wrong = await app.request('/actors/partition-emails-0/unpark', post({ key: 'b' }));
     expect(wrong.status).toBe(409);
