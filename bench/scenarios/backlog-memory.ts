@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
 import { type Contender, startContender } from '../support/contenders.ts';
 import { type MemorySample, MemorySampler } from '../support/proc-stats.ts';
-import { Replicas } from '../support/replicas.ts';
+import type { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
-import { RunResources, redisUrl } from '../support/resources.ts';
+import { type RunResources, redisUrl } from '../support/resources.ts';
 import { Tally } from '../support/tally.ts';
 import { metricSum, type TokenlineProcess } from '../support/tokenline.ts';
 import { produceBacklog, Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size, withReplicas } from './scenario.ts';
 
 /** 300 MB, in bytes (10^6 per MB). */
 const targetBytes = 300e6;
@@ -22,18 +22,10 @@ export const backlogMemory: Scenario = {
   title: '5. Memory under a backlog',
   run: async (context) => {
     const s = settings(context);
-    const resources = new RunResources('memory');
-    const replicas = await Replicas.start({
-      count: 1,
-      slots: s.slots,
-      serviceTimeMs: s.serviceTimeMs,
-    });
-    try {
-      return report(context, await measure(context, resources, replicas));
-    } finally {
-      await replicas.stop();
-      for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
-    }
+    const replicas = { count: 1, slots: s.slots, serviceTimeMs: s.serviceTimeMs };
+    return withReplicas(context, 'memory', replicas, async (resources, started) =>
+      report(context, await measure(context, resources, started)),
+    );
   },
 };
 

@@ -1,11 +1,9 @@
 import { cpuTable } from '../support/figure-tables.ts';
-import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
-import { RunResources } from '../support/resources.ts';
 import { measureSaturated, type SaturatedResult } from '../support/saturated-run.ts';
 import { Workload } from '../support/workload.ts';
 import { type CapacityRun, capacitySettings, runVariant, sharedCapacityKey } from './capacity.ts';
-import { type BenchContext, type Scenario, size } from './scenario.ts';
+import { type BenchContext, type Scenario, size, withReplicas } from './scenario.ts';
 
 const target = 15;
 
@@ -33,19 +31,14 @@ async function tokenlineRun(context: BenchContext): Promise<CapacityRun> {
 
 async function runLoop(context: BenchContext): Promise<SaturatedResult> {
   const settings = capacitySettings(context);
-  const resources = new RunResources('baseline');
-  const replicas = await Replicas.start({
-    count: 1,
-    slots: settings.slots,
-    serviceTimeMs: settings.serviceTimeMs,
-  });
-  try {
+  const options = { count: 1, slots: settings.slots, serviceTimeMs: settings.serviceTimeMs };
+  return withReplicas(context, 'baseline', options, (resources, replicas) => {
     const workload = new Workload({
       keys: settings.keys,
       ttlMs: settings.ttlMs,
       idPrefix: resources.name,
     });
-    return await measureSaturated({
+    return measureSaturated({
       kind: 'baseline',
       label: 'baseline',
       resources,
@@ -58,10 +51,7 @@ async function runLoop(context: BenchContext): Promise<SaturatedResult> {
       measureMs: settings.measureMs,
       log: context.log,
     });
-  } finally {
-    await replicas.stop();
-    for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
-  }
+  });
 }
 
 function report(

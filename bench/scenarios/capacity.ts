@@ -1,11 +1,9 @@
 import type { ConfigInput } from '../../src/config.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
-import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult, type TargetCheck } from '../support/report.ts';
-import { RunResources } from '../support/resources.ts';
 import { measureSaturated, type SaturatedResult } from '../support/saturated-run.ts';
 import { Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size, withReplicas } from './scenario.ts';
 
 interface Variant {
   label: string;
@@ -70,14 +68,14 @@ export function capacitySettings(context: BenchContext) {
 /** One Tokenline run on a fresh replica set, topics, group and queue. */
 export async function runVariant(context: BenchContext, variant: Variant): Promise<CapacityRun> {
   const settings = capacitySettings(context);
-  const resources = new RunResources(`capacity-${variant.label}`);
-  const replicas = await Replicas.start({
+  const options = {
     count: variant.replicas,
     slots: settings.slots,
     serviceTimeMs: settings.serviceTimeMs,
-  });
-  const bound = replicas.boundPerSecond;
-  try {
+  };
+  const name = `capacity-${variant.label}`;
+  return withReplicas(context, name, options, async (resources, replicas) => {
+    const bound = replicas.boundPerSecond;
     const workload = new Workload({
       keys: settings.keys,
       ttlMs: settings.ttlMs,
@@ -99,10 +97,7 @@ export async function runVariant(context: BenchContext, variant: Variant): Promi
       extra: { ...serviceConfig(context), ...variant.experiment?.config },
     });
     return { ...result, bound, variant };
-  } finally {
-    await replicas.stop();
-    for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
-  }
+  });
 }
 
 function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {

@@ -11,14 +11,14 @@ import {
 } from '../support/latency-split.ts';
 import { LiveRun } from '../support/live-run.ts';
 import { type Observation, observe } from '../support/observation.ts';
-import { Replicas } from '../support/replicas.ts';
+import type { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult, type Table } from '../support/report.ts';
-import { RunResources } from '../support/resources.ts';
+import type { RunResources } from '../support/resources.ts';
 import { inWindow, seconds, type Window } from '../support/stats.ts';
 import type { Settled } from '../support/tally.ts';
 import { Workload } from '../support/workload.ts';
 import { type CapacityRun, sharedCapacityKey } from './capacity.ts';
-import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size, withReplicas } from './scenario.ts';
 
 const targetMs = 20;
 const load = 0.5;
@@ -35,21 +35,13 @@ export const latency: Scenario = {
   title: '4. Latency at 50 % of capacity',
   run: async (context) => {
     const s = settings(context);
-    const resources = new RunResources('latency');
-    const replicas = await Replicas.start({
-      count: 1,
-      slots: s.slots,
-      serviceTimeMs: s.serviceTimeMs,
-    });
-    try {
-      const measured = await measure(context, resources, replicas, s.rate);
+    const replicas = { count: 1, slots: s.slots, serviceTimeMs: s.serviceTimeMs };
+    return withReplicas(context, 'latency', replicas, async (resources, started) => {
+      const measured = await measure(context, resources, started, s.rate);
       const light = lightRate(context);
-      const supplement = light === null ? null : await measure(context, resources, replicas, light);
+      const supplement = light === null ? null : await measure(context, resources, started, light);
       return report(context, measured, supplement);
-    } finally {
-      await replicas.stop();
-      for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
-    }
+    });
   },
 };
 

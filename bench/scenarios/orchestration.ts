@@ -1,11 +1,9 @@
 import type { ContenderKind } from '../support/contenders.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
-import { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
-import { RunResources } from '../support/resources.ts';
 import { measureSaturated, type SaturatedResult } from '../support/saturated-run.ts';
 import { Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size, withReplicas } from './scenario.ts';
 
 const target = 0.5;
 
@@ -42,11 +40,10 @@ function settings(context: BenchContext) {
 async function runOne(context: BenchContext, kind: ContenderKind): Promise<SaturatedResult> {
   const { partitions, slots, warmMs, measureMs } = settings(context);
   const backlog = settings(context).backlog[kind];
-  const resources = new RunResources(`orchestration-${kind}`);
-  const replicas = await Replicas.start({ count: 1, slots, serviceTimeMs: 0 });
-  try {
+  const options = { count: 1, slots, serviceTimeMs: 0 };
+  return withReplicas(context, `orchestration-${kind}`, options, (resources, replicas) => {
     const workload = new Workload({ keys: 1_000, ttlMs: 120_000, idPrefix: resources.name });
-    return await measureSaturated({
+    return measureSaturated({
       kind,
       label: kind,
       resources,
@@ -59,10 +56,7 @@ async function runOne(context: BenchContext, kind: ContenderKind): Promise<Satur
       log: context.log,
       extra: serviceConfig(context),
     });
-  } finally {
-    await replicas.stop();
-    for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
-  }
+  });
 }
 
 function report(

@@ -1,13 +1,13 @@
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { LiveRun } from '../support/live-run.ts';
 import { type Observation, observe } from '../support/observation.ts';
-import { Replicas } from '../support/replicas.ts';
+import type { Replicas } from '../support/replicas.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
-import { RunResources } from '../support/resources.ts';
+import type { RunResources } from '../support/resources.ts';
 import type { Settled } from '../support/tally.ts';
 import { metricSum, type TokenlineProcess } from '../support/tokenline.ts';
 import { Workload } from '../support/workload.ts';
-import { type BenchContext, type Scenario, serviceConfig, size } from './scenario.ts';
+import { type BenchContext, type Scenario, serviceConfig, size, withReplicas } from './scenario.ts';
 
 const targetAmplification = 1.1;
 const ttlMs = 120_000;
@@ -22,14 +22,10 @@ export const recovery: Scenario = {
   title: '6. Recovery from a replica outage',
   run: async (context) => {
     const s = settings(context);
-    const resources = new RunResources('recovery');
-    const replicas = await Replicas.start({ count: 1, slots: s.slots, serviceTimeMs: 50 });
-    try {
-      return report(context, await measure(context, resources, replicas));
-    } finally {
-      await replicas.stop();
-      for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
-    }
+    const replicas = { count: 1, slots: s.slots, serviceTimeMs: 50 };
+    return withReplicas(context, 'recovery', replicas, async (resources, started) =>
+      report(context, await measure(context, resources, started)),
+    );
   },
 };
 

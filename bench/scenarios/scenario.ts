@@ -1,5 +1,8 @@
 import type { ConfigInput } from '../../src/config.ts';
+import type { ReplicaChildOptions } from '../support/replica-child.ts';
+import { Replicas } from '../support/replicas.ts';
 import type { ScenarioResult } from '../support/report.ts';
+import { RunResources } from '../support/resources.ts';
 
 /** What every scenario gets from the run. */
 export interface BenchContext {
@@ -30,4 +33,24 @@ export function size<T>(context: BenchContext, full: T, smoke: T): T {
  */
 export function serviceConfig(context: BenchContext): ConfigInput | undefined {
   return context.smoke ? { partition: { drainTimeoutMs: 500 } } : undefined;
+}
+
+/**
+ * Runs `body` with fresh run resources (topics, groups, queues named after `name`) and
+ * replicas, then stops the replicas and releases the resources, logging what it could not.
+ */
+export async function withReplicas<T>(
+  context: BenchContext,
+  name: string,
+  options: ReplicaChildOptions,
+  body: (resources: RunResources, replicas: Replicas) => Promise<T>,
+): Promise<T> {
+  const resources = new RunResources(name);
+  const replicas = await Replicas.start(options);
+  try {
+    return await body(resources, replicas);
+  } finally {
+    await replicas.stop();
+    for (const problem of await resources.release()) context.log(`cleanup: ${problem}`);
+  }
 }

@@ -174,6 +174,6 @@ export class PartitionWindow {
 }
 
 /** The group of a record key in `key` ordering: its bytes, one character each (latin1). */
-export function keyGroup(key: Uint8Array): string {
-  return Buffer.from(key).toString('latin1');
+export function keyGroup(key: Buffer): string {
+  return key.toString('latin1');
 }

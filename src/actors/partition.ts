@@ -118,9 +118,7 @@ export const partitionMachine = setup({
     backpressureCheck: 20,
   },
   guards: {
-    windowFull: ({ context }) =>
-      context.window.unsettled >= context.options.window ||
-      context.window.held >= context.options.window * settledBehindPerWindow,
+    windowFull: ({ context }) => isWindowFull(context),
     queueDeep: ({ context }) => context.ports.queueAboveHighWater(),
     mayResume: ({ context }) =>
       context.window.unsettled * 2 < context.options.window &&
@@ -147,10 +145,7 @@ export const partitionMachine = setup({
       for (const record of records) {
         // A fetch can return more records than the window has room for; the rest stay in
         // Kafka and are fetched again, so the window is a hard bound on what is held.
-        if (
-          context.window.unsettled >= context.options.window ||
-          context.window.held >= context.options.window * settledBehindPerWindow
-        ) {
+        if (isWindowFull(context)) {
           fetchOffset = record.offset;
           break;
         }
@@ -171,8 +166,7 @@ export const partitionMachine = setup({
       const park = context.options.onDeadLetter === 'park' && event.outcome === 'dead-lettered';
       const next = context.window.settle(event.offset, park);
       if (next) enqueue(startRecord(context, self, next));
-      const completed = context.window.releaseSettledPrefix();
-      if (completed !== null) context.completedOffset = completed;
+      releaseCompleted(context);
       context.settledSinceCommit++;
     }),
     unparkKey: enqueueActions(({ context, event, enqueue, self }) => {
@@ -180,11 +174,7 @@ export const partitionMachine = setup({
       const next = context.window.unpark(event.key);
       if (next) enqueue(startRecord(context, self, next));
       // The dead letter settled: the commit may pass it now, not only when another record settles.
-      const completed = context.window.releaseSettledPrefix();
-      if (completed !== null) {
-        context.completedOffset = completed;
-        context.settledSinceCommit++;
-      }
+      if (releaseCompleted(context)) context.settledSinceCommit++;
     }),
     markPausedByWindow: assign({ pausedBy: 'window' }),
     markHeldByOperator: assign({ pausedBy: 'operator' }),
@@ -344,6 +334,22 @@ function startRecord(context: PartitionContext, self: AnyActorRef, source: Sourc
       task: context.task,
       ports: context.ports,
     });
+}
+
+/** No room for another record: too many unsettled, or too many held behind the commit. */
+function isWindowFull(context: PartitionContext): boolean {
+  const { window, options } = context;
+  return (
+    window.unsettled >= options.window || window.held >= options.window * settledBehindPerWindow
+  );
+}
+
+/** Moves the completed offset past the settled prefix; true when it moved. */
+function releaseCompleted(context: PartitionContext): boolean {
+  const completed = context.window.releaseSettledPrefix();
+  if (completed === null) return false;
+  context.completedOffset = completed;
+  return true;
 }
 
 function isCommitPending(context: PartitionContext): boolean {

@@ -46,7 +46,7 @@ export class PartitionControls {
    * record is inferred, and the commit can pass the dead-lettered one. `key` is the record
    * key's bytes, as the dead-letter record carries them.
    */
-  unpark(id: string, key: Uint8Array): void {
+  unpark(id: string, key: Buffer): void {
     const actor = this.#running(id);
     const group = keyGroup(key);
     const context = actor.getSnapshot().context as PartitionContext;

@@ -1,49 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
-import { type PartitionOptions, partitionMachine } from '../../src/actors/partition.ts';
-import { parseConfig } from '../../src/config.ts';
 import { errorCodes, TokenlineError } from '../../src/errors.ts';
-import {
-  brokerFetch,
-  fakePorts,
-  headerOf,
-  settle,
-  sourceRecord,
-  success,
-} from '../support/machine-ports.ts';
-
-const task = parseConfig({}).task;
-
-function start(options: Partial<PartitionOptions> = {}) {
-  const clock = new SimulatedClock();
-  const ports = fakePorts(() => clock.now());
-  const actor = createActor(partitionMachine, {
-    clock,
-    input: {
-      topic: 'in',
-      partition: 0,
-      task,
-      ports,
-      options: {
-        ordering: 'key',
-        window: 8,
-        commitIntervalMs: 100,
-        commitBatch: 1_000,
-        drainTimeoutMs: 1_000,
-        onDeadLetter: 'continue',
-        ...options,
-      },
-    },
-  });
-  actor.start();
-  return { actor, clock, ports };
-}
-
-const email = (text: string) => ({ text });
+import { headerOf, settle, sourceRecord, success } from '../support/machine-ports.ts';
+import { email, startPartition } from '../support/partition-actor.ts';
 
 describe('partition machine', () => {
   it('emits each record and commits the offset after the last one on the commit interval', async () => {
-    const { actor, clock, ports } = start();
+    const { actor, clock, ports } = startPartition();
     ports.feed([0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('hello'))));
     await settle();
     expect(ports.calls).toHaveLength(3);
@@ -59,7 +21,7 @@ describe('partition machine', () => {
   });
 
   it('never commits past a record that is still in flight', async () => {
-    const { clock, ports } = start();
+    const { clock, ports } = startPartition();
     ports.feed([0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('x'))));
     await settle();
     ports.calls[1]?.answer.resolve(success());
@@ -77,7 +39,7 @@ describe('partition machine', () => {
   });
 
   it('runs records with the same key one after another, in offset order', async () => {
-    const { ports } = start();
+    const { ports } = startPartition();
     ports.feed([
       sourceRecord(0, 'a', email('1')),
       sourceRecord(1, 'a', email('2')),
@@ -92,7 +54,7 @@ describe('partition machine', () => {
   });
 
   it('retries a retryable failure after a backoff and counts the attempts', async () => {
-    const { clock, ports } = start();
+    const { clock, ports } = startPartition();
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     ports.calls[0]?.answer.resolve({
@@ -113,7 +75,7 @@ describe('partition machine', () => {
   });
 
   it('dead-letters a poison record at once, with its reason, and keeps committing', async () => {
-    const { clock, ports } = start();
+    const { clock, ports } = startPartition();
     ports.feed([sourceRecord(0, 'a', '{not json'), sourceRecord(1, 'b', email('fine'))]);
     await settle();
     expect(ports.calls).toHaveLength(1);
@@ -130,7 +92,7 @@ describe('partition machine', () => {
   });
 
   it('dead-letters with reason retries-exhausted after the last attempt', async () => {
-    const { clock, ports } = start();
+    const { clock, ports } = startPartition();
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     for (let attempt = 0; attempt < 3; attempt++) {
       await settle();
@@ -149,7 +111,7 @@ describe('partition machine', () => {
   });
 
   it('ignores records fetched again after a rebalance', async () => {
-    const { ports } = start();
+    const { ports } = startPartition();
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
@@ -157,7 +119,7 @@ describe('partition machine', () => {
   });
 
   it('pauses intake when the window is full and resumes below half of it', async () => {
-    const { actor, ports } = start({ window: 4 });
+    const { actor, ports } = startPartition({ window: 4 });
     ports.feed([0, 1, 2, 3].map((o) => sourceRecord(o, `k${o}`, email('x'))));
     await settle();
     expect(actor.getSnapshot().matches({ running: { intake: 'paused' } })).toBe(true);
@@ -174,7 +136,7 @@ describe('partition machine', () => {
   });
 
   it('stops fetching while the inference queue is deep and resumes when it drains', async () => {
-    const { actor, clock, ports } = start();
+    const { actor, clock, ports } = startPartition();
     ports.queueDeep = true;
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
@@ -192,7 +154,7 @@ describe('partition machine', () => {
   });
 
   it('drains on revocation: waits for in-flight records, commits, then stops', async () => {
-    const { actor, ports } = start();
+    const { actor, ports } = startPartition();
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
     actor.send({ type: 'partition.drain' });
@@ -208,7 +170,7 @@ describe('partition machine', () => {
   });
 
   it('abandons in-flight records after the drain timeout and commits only what completed', async () => {
-    const { actor, clock, ports } = start();
+    const { actor, clock, ports } = startPartition();
     ports.feed([sourceRecord(0, 'a', email('x')), sourceRecord(1, 'b', email('y'))]);
     await settle();
     ports.calls[0]?.answer.resolve(success());
@@ -222,7 +184,7 @@ describe('partition machine', () => {
   });
 
   it('aborts its records in flight when it is stopped outright, and produces nothing for them', async () => {
-    const { actor, ports } = start();
+    const { actor, ports } = startPartition();
     ports.feed([sourceRecord(0, 'a', email('x')), sourceRecord(1, 'b', email('y'))]);
     await settle();
     expect(ports.calls).toHaveLength(2);
@@ -237,7 +199,7 @@ describe('partition machine', () => {
   it('runs its record actors without XState warnings', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const { clock, ports } = start();
+      const { clock, ports } = startPartition();
       ports.feed([0, 1, 2].map((o) => sourceRecord(o, 'k', email('hello'))));
       for (let i = 0; i < 3; i++) {
         await settle();
@@ -255,7 +217,7 @@ describe('partition machine', () => {
 
 describe('record machine edge cases', () => {
   it('dead-letters a result the output topic would refuse as non-retryable', async () => {
-    const { clock, ports } = start();
+    const { clock, ports } = startPartition();
     ports.produce = async (message) => {
       if (message.topic === 'out') throw new TokenlineError(errorCodes.tooLarge, 'too large');
       ports.produced.push(message);
@@ -274,7 +236,7 @@ describe('record machine edge cases', () => {
   });
 
   it('sends a dead letter without its value when the value makes it too large', async () => {
-    const { ports } = start();
+    const { ports } = startPartition();
     ports.produce = async (message) => {
       if ((message.value?.length ?? 0) > 0) throw new TokenlineError(errorCodes.tooLarge, 'big');
       ports.produced.push(message);
@@ -288,7 +250,7 @@ describe('record machine edge cases', () => {
   });
 
   it('dead-letters a record whose deadline passed before admission, without inferring', async () => {
-    const { clock, ports } = start();
+    const { clock, ports } = startPartition();
     clock.set(10_000);
     const record = sourceRecord(0, 'a', email('x'));
     record.headers.set(Buffer.from('deadline'), Buffer.from('5000'));
@@ -300,7 +262,7 @@ describe('record machine edge cases', () => {
   });
 
   it('defers a retry by the longest backoff when the retry budget is spent', async () => {
-    const { clock, ports } = start();
+    const { clock, ports } = startPartition();
     ports.retryBudget = { recordAttempt: () => undefined, tryRetry: () => false };
     ports.feed([sourceRecord(0, 'a', email('x'))]);
     await settle();
@@ -320,7 +282,7 @@ describe('record machine edge cases', () => {
 
 describe('operator controls', () => {
   it('holds intake while paused by an operator and fetches again on resume', async () => {
-    const { actor, clock, ports } = start();
+    const { actor, clock, ports } = startPartition();
     await settle();
     actor.send({ type: 'partition.pause' });
     await settle();
@@ -338,7 +300,7 @@ describe('operator controls', () => {
   });
 
   it('applies a new window size at once', async () => {
-    const { actor, ports } = start({ window: 8 });
+    const { actor, ports } = startPartition({ window: 8 });
     actor.send({ type: 'partition.set-window', window: 2 });
     ports.feed([0, 1, 2].map((o) => sourceRecord(o, `k${o}`, email('x'))));
     await settle();
@@ -348,7 +310,7 @@ describe('operator controls', () => {
 
 describe('window bound', () => {
   it('admits no more than the window from one large fetch and fetches the rest again later', async () => {
-    const { actor, ports } = start({ window: 4 });
+    const { actor, ports } = startPartition({ window: 4 });
     ports.feed([0, 1, 2, 3, 4, 5, 6, 7].map((o) => sourceRecord(o, `k${o}`, email('x'))));
     await settle();
     expect(ports.calls).toHaveLength(4);
@@ -358,96 +320,5 @@ describe('window bound', () => {
     for (const call of ports.calls) call.answer.resolve(success());
     await settle();
     expect(ports.fetches).toEqual([0n, 4n]);
-  });
-});
-
-describe('dead letters in key order', () => {
-  it('parks the key after a dead letter until an operator unparks it', async () => {
-    const { actor, clock, ports } = start({ onDeadLetter: 'park' });
-    ports.feed([
-      sourceRecord(0, 'a', '{poison'),
-      sourceRecord(1, 'a', email('after poison')),
-      sourceRecord(2, 'b', email('other key')),
-    ]);
-    await settle();
-    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e2']);
-    ports.calls[0]?.answer.resolve(success());
-    await settle();
-    clock.increment(100);
-    await settle();
-    expect(actor.getSnapshot().context.window.parkedGroups()).toEqual(['a']);
-    // The commit stays before the dead letter: a restart reads it again and parks the key again.
-    expect(ports.commits).toEqual([]);
-
-    actor.send({ type: 'partition.unpark', key: 'a' });
-    await settle();
-    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e2', 'e1']);
-    ports.calls[1]?.answer.resolve(success());
-    await settle();
-    clock.increment(100);
-    await settle();
-    expect(ports.commits.map((c) => c.offset)).toEqual([3n]);
-  });
-
-  it('drains at once past a parked key, committing only what lies before its dead letter', async () => {
-    const { actor, clock, ports } = start({ onDeadLetter: 'park' });
-    ports.feed([
-      sourceRecord(0, 'b', email('before')),
-      sourceRecord(1, 'a', '{poison'),
-      sourceRecord(2, 'a', email('after poison')),
-    ]);
-    await settle();
-    ports.calls[0]?.answer.resolve(success());
-    await settle();
-    actor.send({ type: 'partition.drain' });
-    await settle();
-    // No wait for the drain timeout: what is left waits for an operator, not for the drain.
-    expect(actor.getSnapshot().status).toBe('done');
-    expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
-    expect(ports.calls).toHaveLength(1);
-    clock.increment(1_000);
-  });
-
-  it('commits past a parked dead letter as soon as it is unparked, with nothing after it', async () => {
-    const { actor, clock, ports } = start({ onDeadLetter: 'park' });
-    ports.feed([sourceRecord(0, 'b', email('first')), sourceRecord(1, 'a', '{poison')]);
-    await settle();
-    ports.calls[0]?.answer.resolve(success());
-    await settle();
-    clock.increment(100);
-    await settle();
-    expect(ports.commits.map((c) => c.offset)).toEqual([1n]);
-    actor.send({ type: 'partition.unpark', key: 'a' });
-    await settle();
-    clock.increment(100);
-    await settle();
-    expect(ports.commits.map((c) => c.offset)).toEqual([1n, 2n]);
-  });
-
-  it('keeps at most 64 windows of settled records behind a parked dead letter, then pauses', async () => {
-    const { actor, ports } = start({ onDeadLetter: 'park', window: 4 });
-    const records = [sourceRecord(0, 'a', '{poison')];
-    for (let o = 1; o <= 300; o++) records.push(sourceRecord(o, `k${o}`, email('later')));
-    ports.fetch = brokerFetch(ports, records);
-    for (let round = 0; round < 400; round++) {
-      await settle();
-      for (const call of ports.calls) call.answer.resolve(success());
-      if (actor.getSnapshot().context.pausedBy === 'window' && ports.produced.length >= 256) break;
-    }
-    await settle();
-    const { context } = actor.getSnapshot();
-    expect(context.pausedBy).toBe('window');
-    expect(context.window.held).toBe(4 * 64);
-    expect(context.window.unsettled).toBe(1);
-    // The dead letter and the 255 records after it; the rest waits in Kafka.
-    expect(ports.produced).toHaveLength(256);
-    expect(ports.commits).toEqual([]);
-  });
-
-  it('continues with the next record of the key by default', async () => {
-    const { ports } = start();
-    ports.feed([sourceRecord(0, 'a', '{poison'), sourceRecord(1, 'a', email('next'))]);
-    await settle();
-    expect(ports.calls.map((c) => c.request.eventId)).toEqual(['e1']);
   });
 });

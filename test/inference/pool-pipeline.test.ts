@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningReplica, startReplica } from '../../src/replica/server.ts';
 import { Service } from '../../src/service.ts';
@@ -16,7 +15,6 @@ let service: Service | undefined;
 
 afterEach(async () => {
   await service?.stop();
-  if (service) await removeQueue(service);
   await bench?.close();
   await broken?.stop();
   service = undefined;
@@ -69,10 +67,3 @@ describe('two replicas behind the service, one of them failing hard', () => {
     await expectCommittedToEnd(bench, service.config.kafka.groupId);
   });
 });
-
-async function removeQueue(stopped: Service): Promise<void> {
-  const { redis, queue } = stopped.config;
-  const jobs = new Queue(queue.name, { connection: { url: redis.url }, prefix: redis.prefix });
-  await jobs.obliterate({ force: true });
-  await jobs.close();
-}
