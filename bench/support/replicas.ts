@@ -16,7 +16,11 @@ export class Replicas {
   }
 
   static async start(options: ReplicaChildOptions): Promise<Replicas> {
-    const child = new Child('replica', ['bench/support/replica-child.ts', JSON.stringify(options)]);
+    // BENCH_REPLICA_CPU_PROF=<directory>: the replicas write a CPU profile there when they stop.
+    const dir = process.env.BENCH_REPLICA_CPU_PROF;
+    const flags = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+    const script = ['bench/support/replica-child.ts', JSON.stringify(options)];
+    const child = new Child('replica', [...flags, ...script]);
     const line = await child.waitFor(/^\{"urls".*\}$/m, 60_000);
     const { urls } = JSON.parse(line[0]) as { urls: string[] };
 

@@ -22,36 +22,39 @@ type PerLabel = Record<Label, number>;
 
 /**
  * Multinomial Naive Bayes over word tokens with add-one (Laplace) smoothing, scored in log
- * space so that a long email does not underflow to zero probability.
+ * space so that a long email does not underflow to zero probability. With two labels only the
+ * difference of the two scores decides, so each token keeps one number, log P(t|ham) −
+ * log P(t|spam), in a plain dictionary: profiled under load, looking tokens up was half the
+ * replica's CPU, and this halves a lookup's cost against a Map of per-label pairs.
  */
 export class NaiveBayes implements Classifier {
   readonly revision: string;
   readonly vocabularySize: number;
-  readonly #logPrior: PerLabel;
-  readonly #logLikelihood: Map<string, PerLabel>;
-  /** The smoothed likelihood of a token never seen with a label: a count of zero, plus one. */
-  readonly #logUnseen: PerLabel;
+  /** log prior(ham) − log prior(spam). */
+  readonly #priorDifference: number;
+  readonly #difference: Record<string, number>;
+  /** The difference for a token never seen in training: both counts zero, plus one. */
+  readonly #unseenDifference: number;
 
   constructor(revision: string, documents: PerLabel, counts: Map<string, PerLabel>) {
     const denominator = smoothedTotals(counts);
+    const prior = logPriors(documents);
     this.revision = revision;
     this.vocabularySize = counts.size;
-    this.#logPrior = logPriors(documents);
-    this.#logLikelihood = logLikelihoods(counts, denominator);
-    this.#logUnseen = { spam: -Math.log(denominator.spam), ham: -Math.log(denominator.ham) };
+    this.#priorDifference = prior.ham - prior.spam;
+    this.#difference = logLikelihoodDifferences(counts, denominator);
+    this.#unseenDifference = Math.log(denominator.spam) - Math.log(denominator.ham);
   }
 
   predict(text: string): Prediction {
     const tokens = tokenize(text);
-    const score = { ...this.#logPrior };
+    let hamOverSpam = this.#priorDifference;
     for (const token of tokens) {
       // Tokens unseen in training still count, at the smoothed floor: measured on the held-out
       // split this beats skipping them by a few tenths of a point of accuracy.
-      const logLikelihood = this.#logLikelihood.get(token) ?? this.#logUnseen;
-      score.spam += logLikelihood.spam;
-      score.ham += logLikelihood.ham;
+      hamOverSpam += this.#difference[token] ?? this.#unseenDifference;
     }
-    const spam = 1 / (1 + Math.exp(score.ham - score.spam));
+    const spam = 1 / (1 + Math.exp(hamOverSpam));
 
     return {
       label: spam > 0.5 ? 'spam' : 'ham',
@@ -102,16 +105,15 @@ function smoothedTotals(counts: Map<string, PerLabel>): PerLabel {
   return totals;
 }
 
-function logLikelihoods(
+/** log P(token|ham) − log P(token|spam) per token, smoothed, in a null-prototype dictionary. */
+function logLikelihoodDifferences(
   counts: Map<string, PerLabel>,
   denominator: PerLabel,
-): Map<string, PerLabel> {
-  const table = new Map<string, PerLabel>();
+): Record<string, number> {
+  const table: Record<string, number> = Object.create(null);
   for (const [token, count] of counts) {
-    table.set(token, {
-      spam: Math.log((count.spam + 1) / denominator.spam),
-      ham: Math.log((count.ham + 1) / denominator.ham),
-    });
+    table[token] =
+      Math.log((count.ham + 1) / denominator.ham) - Math.log((count.spam + 1) / denominator.spam);
   }
 
   return table;
