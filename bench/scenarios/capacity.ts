@@ -41,12 +41,27 @@ const variants: Variant[] = [
 
 const target = 0.95;
 
+/**
+ * BENCH_CAPACITY_RUNS=3p-1r,8p-1r runs only the runs named, for quick comparisons while
+ * working on the code; a full report runs them all.
+ */
+function chosenVariants(): Variant[] {
+  const names = process.env.BENCH_CAPACITY_RUNS?.split(',').map((name) => name.trim());
+  if (!names) return variants;
+  const unknown = names.filter((name) => !variants.some((v) => v.label === name));
+  if (unknown.length > 0) {
+    const known = variants.map((v) => v.label).join(', ');
+    throw new Error(`BENCH_CAPACITY_RUNS: unknown run ${unknown.join(', ')} (known: ${known})`);
+  }
+  return variants.filter((variant) => names.includes(variant.label));
+}
+
 export const capacity: Scenario = {
   name: 'capacity',
   title: '1. Capacity: goodput against the replicas’ bound',
   run: async (context) => {
     const runs: CapacityRun[] = [];
-    for (const variant of variants) runs.push(await runVariant(context, variant));
+    for (const variant of chosenVariants()) runs.push(await runVariant(context, variant));
     const first = runs[0];
     if (first) context.shared.set(sharedCapacityKey, first);
     return report(context, runs);
