@@ -11,7 +11,8 @@ const replicaSchema = z.strictObject({
   /**
    * Requests sent beyond `slots`, which wait in the replica's own queue: while a worker
    * finishes one job and takes the next, the replica already has the next request, so its
-   * slots do not sit idle on Tokenline's bookkeeping. Default a quarter of `slots`, rounded up.
+   * slots do not sit idle on Tokenline's bookkeeping. Default half of `slots`, rounded up:
+   * with a quarter, a busy service's event-loop stalls still left slots idle (bench/RESULTS.md).
    */
   headroom: z.int().min(0).max(4096).optional(),
   /** Model name sent to this replica; defaults to `model.name`. */
@@ -334,5 +335,5 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 
 /** Jobs a replica's worker runs at once: its slots plus the headroom queued at the replica. */
 export function workerConcurrency(replica: ReplicaConfig): number {
-  return replica.slots + (replica.headroom ?? Math.ceil(replica.slots / 4));
+  return replica.slots + (replica.headroom ?? Math.ceil(replica.slots / 2));
 }

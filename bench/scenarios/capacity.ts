@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { ConfigInput } from '../../src/config.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { format, type ScenarioResult, type TargetCheck } from '../support/report.ts';
@@ -40,6 +41,8 @@ const variants: Variant[] = [
 ];
 
 const target = 0.95;
+/** Cores of this machine, shared by every process of a run. */
+const machineCores = availableParallelism();
 
 /**
  * BENCH_CAPACITY_RUNS=3p-1r,8p-1r runs only the runs named, for quick comparisons while
@@ -187,8 +190,28 @@ function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
 function notesOf(run: CapacityRun): string[] {
   const notes: string[] = [];
   if (run.backlogRanOut) notes.push(`${run.label}: the backlog ran out before the window's end`);
+  const machine = machineBound(run);
+  if (machine) notes.push(machine);
   if (run.stages && !run.variant.experiment && run.goodput / run.bound < target) {
     notes.push(`${run.label}: below target; the queue is owned by **${run.stages.owner}**`);
   }
   return notes;
+}
+
+/**
+ * What the machine's cores allow at the CPU every process of the run spent per record (the
+ * service, replicas, broker, Redis, the bench itself): when that is below the replicas' bound,
+ * the cores and not the replicas bound the run, whatever the pipeline does with its share.
+ */
+function machineBound(run: CapacityRun): string | null {
+  const cores = run.cpu.reduce((sum, c) => sum + c.cores, 0);
+  if (!(cores > 0) || !(run.throughput > 0)) return null;
+  const msPerRecord = (cores * 1000) / run.throughput;
+  const most = (machineCores * 1000) / msPerRecord;
+  const share = format.ratio(Math.min(most, run.bound) / run.bound);
+  return (
+    `${run.label}: every process together spent ${format.fixed(msPerRecord, 2)} ms of CPU per record ` +
+    `(${format.fixed(cores, 2)} cores at ${format.int(run.throughput)}/s); at that cost ` +
+    `${machineCores} cores carry at most ${format.int(most)} records/s, ${share} of the bound`
+  );
 }

@@ -161,9 +161,9 @@ describe('how many requests a replica gets at once', () => {
     return most;
   }
 
-  it('is its slots plus a quarter of them by default, the extra waiting in its own queue', async () => {
-    expect(workerConcurrency({ url: replica.url, slots, weight: 1 })).toBe(slots + 1);
-    expect(await mostAtOnce(undefined)).toBe(slots + 1);
+  it('is its slots plus half of them by default, the extra waiting in its own queue', async () => {
+    expect(workerConcurrency({ url: replica.url, slots, weight: 1 })).toBe(slots + 2);
+    expect(await mostAtOnce(undefined)).toBe(slots + 2);
   });
 
   it('is exactly its slots with headroom 0, for servers that refuse what they cannot start', async () => {
