@@ -158,6 +158,7 @@ export class Service {
       breaker: config.breaker,
       lockDurationMs: config.queue.lockDurationMs,
       stalledIntervalMs: config.queue.stalledIntervalMs,
+      onCompleted: (jobId, result) => this.#gateway?.completed(jobId, result),
     });
     await this.#workers.start();
   }

@@ -27,6 +27,11 @@ export interface OutputValue {
 
 export type ProducedMessage = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
+/** Header names as bytes, made once: every result record carries them. */
+const headerName = Object.fromEntries(
+  Object.entries(outputHeaders).map(([field, name]) => [field, Buffer.from(name)]),
+) as Record<keyof typeof outputHeaders, Buffer>;
+
 /**
  * Builds the result record. Its identity is the event id: the same input processed twice
  * carries the same key, event id and source coordinates, so a sink can drop the second.
@@ -54,13 +59,13 @@ export function buildOutputRecord(
     source: { topic: source.topic, partition: source.partition, offset: source.offset.toString() },
   };
   const headers = new Map<Buffer, Buffer>();
-  const add = (name: string, text: string) => headers.set(Buffer.from(name), Buffer.from(text));
-  add(outputHeaders.eventId, record.eventId);
-  add(outputHeaders.modelRevision, result.revision);
-  add(outputHeaders.sourceTopic, source.topic);
-  add(outputHeaders.sourcePartition, String(source.partition));
-  add(outputHeaders.sourceOffset, source.offset.toString());
-  if (record.traceparent) add(outputHeaders.traceparent, record.traceparent);
+  const add = (name: Buffer, text: string) => headers.set(name, Buffer.from(text));
+  add(headerName.eventId, record.eventId);
+  add(headerName.modelRevision, result.revision);
+  add(headerName.sourceTopic, source.topic);
+  add(headerName.sourcePartition, String(source.partition));
+  add(headerName.sourceOffset, source.offset.toString());
+  if (record.traceparent) add(headerName.traceparent, record.traceparent);
 
   const message: ProducedMessage = { topic, value: Buffer.from(JSON.stringify(value)), headers };
   if (source.key !== undefined) message.key = source.key;

@@ -86,6 +86,17 @@ export class InferenceGateway {
     });
   }
 
+  /**
+   * A worker of this process stored a job's result: a successful one ends the wait now, without
+   * waiting for the queue's event stream to bring it round through Redis. Failures still come
+   * from the stream only: a failed job is removed and may be enqueued again under the same id,
+   * and its stream event arriving after that would end the new attempt's wait with an old
+   * answer. The stream's own `completed` event later finds no waiter and does nothing.
+   */
+  completed(jobId: string, outcome: InferenceOutcome): void {
+    if (outcome.ok) this.#finish(jobId, outcome);
+  }
+
   /** Jobs waiting for a worker; the backpressure signal of the inference buffer. */
   async depth(): Promise<number> {
     return this.#queue.getWaitingCount();

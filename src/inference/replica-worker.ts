@@ -49,6 +49,8 @@ export interface ReplicaWorkerOptions {
     signal: AbortSignal | undefined,
   ): Promise<InferenceJobResult>;
   inspect?: (event: InspectionEvent) => void;
+  /** A job's result was stored in Redis; the gateway of the same process hears it here first. */
+  onCompleted?: (jobId: string, result: InferenceJobResult) => void;
 }
 
 type InferenceJob = Job<InferenceJobData, InferenceJobResult>;
@@ -96,6 +98,10 @@ export class ReplicaWorker {
     );
     const warn = throttledWarning(log, 'worker error');
     this.#worker.on('error', (error) => warn(error, { replica: this.replica }));
+    const { onCompleted } = options;
+    // BullMQ emits `completed` once the result is stored and the job moved to completed.
+    if (onCompleted)
+      this.#worker.on('completed', (job, result) => onCompleted(job.id ?? '', result));
     this.breaker.subscribe((snapshot) => this.#follow(snapshot.value));
   }
 

@@ -24,6 +24,8 @@ export interface WorkerPoolOptions {
   stalledIntervalMs?: number;
   /** Receives every inspection event of the breaker actors (transitions included). */
   inspect?: (event: InspectionEvent) => void;
+  /** Called with each job's result once it is stored (see `InferenceGateway.completed`). */
+  onCompleted?: (jobId: string, result: InferenceJobResult) => void;
 }
 
 const log = logger('worker');
@@ -54,6 +56,7 @@ export class WorkerPool {
           stalledIntervalMs: options.stalledIntervalMs ?? 10_000,
           run: runJob,
           inspect: options.inspect,
+          onCompleted: options.onCompleted,
         }),
     );
   }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errorCodes } from '../../src/errors.ts';
 import { jobIdFor } from '../../src/inference/job-id.ts';
 import { type RunningReplica, startReplica } from '../../src/replica/server.ts';
 import { openTestQueue, request, revision, type TestQueue, waitFor } from './fixtures.ts';
@@ -91,5 +92,56 @@ describe('inference gateway on a real Redis', () => {
     expect(await queue.redis.exists(key(5))).toBe(1);
     await gateway.infer(request('retain-0'), signal());
     expect(calls('retain-0')).toBe(2);
+  });
+});
+
+describe('a worker in the same process as the gateway', () => {
+  let queue: TestQueue;
+  let replica: RunningReplica;
+
+  beforeEach(async () => {
+    queue = await openTestQueue('gateway-local');
+    replica = await startReplica({ port: 0, slots: 4, serviceTimeMs: 0 });
+  });
+
+  afterEach(async () => {
+    await queue.close();
+    await replica.stop();
+  });
+
+  it('hands over a result once Redis holds it, and that is the answer the record gets', async () => {
+    const gateway = await queue.gateway();
+    const stored: Array<{ finishedOn?: string | null; returnvalue?: string | null }> = [];
+    await queue.pool({
+      replicas: [{ url: replica.url, slots: 4, weight: 1 }],
+      onCompleted: (jobId, result) => {
+        void queue.redis
+          .hmget(`tokenline-test:${queue.name}:${jobId}`, 'finishedOn', 'returnvalue')
+          .then(([finishedOn, returnvalue]) => {
+            stored.push({ finishedOn, returnvalue });
+            gateway.completed(jobId, result);
+          });
+      },
+    });
+
+    const outcome = await gateway.infer(request('local-1'), new AbortController().signal);
+    expect(outcome.ok).toBe(true);
+    await waitFor(() => stored.length === 1, 5_000, 'the worker to report the job');
+    expect(stored[0]?.finishedOn).not.toBeNull();
+    expect(JSON.parse(stored[0]?.returnvalue ?? 'null')).toEqual(outcome);
+  });
+
+  it('does not end a wait with a failure handed over directly: failures come from the queue', async () => {
+    replica.setFaults({ latencyMs: 300 });
+    const gateway = await queue.gateway();
+    await queue.pool({ replicas: [{ url: replica.url, slots: 4, weight: 1 }] });
+    const pending = gateway.infer(request('local-2'), new AbortController().signal);
+    await waitFor(() => replica.stats().inFlight === 1, 5_000, 'the call to start');
+
+    const failure = { code: errorCodes.connection, message: 'stale', retryable: true };
+    gateway.completed(jobIdFor('local-2', revision), { ok: false, error: failure });
+    const outcome = await pending;
+    expect(outcome.ok).toBe(true);
+    expect(replica.requests('local-2')).toHaveLength(1);
   });
 });
