@@ -11,8 +11,10 @@ const replicaSchema = z.strictObject({
   /**
    * Requests sent beyond `slots`, which wait in the replica's own queue: while a worker
    * finishes one job and takes the next, the replica already has the next request, so its
-   * slots do not sit idle on Tokenline's bookkeeping. Default half of `slots`, rounded up:
-   * with a quarter, a busy service's event-loop stalls still left slots idle (bench/RESULTS.md).
+   * slots do not sit idle on Tokenline's bookkeeping. Default half of `slots`, rounded up, and
+   * at most 64 (the built-in replica's default queue limit; more waits in Tokenline's queue
+   * instead): with a quarter, the service's event-loop stalls still left slots idle (README,
+   * Benchmarks).
    */
   headroom: z.int().min(0).max(4096).optional(),
   /** Model name sent to this replica; defaults to `model.name`. */
@@ -333,7 +335,11 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   if (last) node[last] = value;
 }
 
+/** The largest default headroom: the built-in replica queues 64 requests, then answers 429. */
+const maxDefaultHeadroom = 64;
+
 /** Jobs a replica's worker runs at once: its slots plus the headroom queued at the replica. */
 export function workerConcurrency(replica: ReplicaConfig): number {
-  return replica.slots + (replica.headroom ?? Math.ceil(replica.slots / 2));
+  const headroom = replica.headroom ?? Math.min(Math.ceil(replica.slots / 2), maxDefaultHeadroom);
+  return replica.slots + headroom;
 }

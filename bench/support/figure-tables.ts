@@ -15,7 +15,7 @@ export function stageTable(rows: Array<{ label: string; stages: StageReport | nu
       'queue (BullMQ wait)',
       'worker',
       'replica',
-      'results (event delivery)',
+      'results (delivery)',
       'produce',
       'commit (uncommitted)',
       'window fill',

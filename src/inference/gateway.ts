@@ -144,7 +144,8 @@ export class InferenceGateway {
   #onEvent(event: JobEvent): void {
     const { jobId } = event;
     if (event.event === 'completed') {
-      this.#finish(jobId, parseResult(event.returnvalue));
+      // Results of this process's own workers were handed over already: nobody waits for them.
+      if (this.#waiters.has(jobId)) this.#finish(jobId, parseResult(event.returnvalue));
     } else if (event.event === 'failed') {
       const error = { code: errorCodes.internal, message: event.failedReason, retryable: true };
       this.#finish(jobId, { ok: false, error });

@@ -1,7 +1,7 @@
 import type { ConnectionOptions, Job } from 'bullmq';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { type BreakerOptions, defaultBreakerOptions } from '../actors/breaker.ts';
-import type { Config, ReplicaConfig } from '../config.ts';
+import { type Config, type ReplicaConfig, workerConcurrency } from '../config.ts';
 import { TokenlineError, toErrorInfo } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { InferenceJobData, InferenceJobResult } from './job.ts';
@@ -39,8 +39,11 @@ const log = logger('worker');
  */
 export class WorkerPool {
   readonly #workers: ReplicaWorker[];
+  /** Requests this pool's workers may have at their replicas at once. */
+  readonly #concurrency: number;
 
   constructor(options: WorkerPoolOptions) {
+    this.#concurrency = options.replicas.reduce((sum, r) => sum + workerConcurrency(r), 0);
     const ids = breakerIds(options.replicas.map((replica) => replica.url));
     this.#workers = options.replicas.map(
       (replica, index) =>
@@ -62,6 +65,8 @@ export class WorkerPool {
   }
 
   async start(): Promise<void> {
+    const warning = fetchLimitWarning(this.#concurrency, process.env.BUN_CONFIG_MAX_HTTP_REQUESTS);
+    if (warning) log.warn({ requests: this.#concurrency }, warning);
     await Promise.all(this.#workers.map((w) => w.start()));
   }
 
@@ -120,6 +125,27 @@ export async function runJob(
       log.error({ err: error }, 'unexpected inference failure');
     return { ok: false, error: toErrorInfo(error) };
   }
+}
+
+/** Bun's default limit on fetch requests in flight per process (its fetch documentation). */
+const bunDefaultFetchLimit = 256;
+
+/**
+ * Bun sends at most `BUN_CONFIG_MAX_HTTP_REQUESTS` (default 256) fetch requests at a time per
+ * process and holds the rest back: workers allowed more than that would keep fewer requests at
+ * their replicas than their slots and headroom say, without any error. Returns the warning to
+ * log, or null when the limit is high enough.
+ */
+export function fetchLimitWarning(requests: number, setting: string | undefined): string | null {
+  const configured = Number(setting);
+  const limit = setting && Number.isInteger(configured) && configured > 0 ? configured : null;
+  const effective = limit ?? bunDefaultFetchLimit;
+  if (requests <= effective) return null;
+  return (
+    `the replica workers of this process may run ${requests} requests at once, but Bun sends ` +
+    `at most ${effective} at a time; set BUN_CONFIG_MAX_HTTP_REQUESTS=${requests} or more ` +
+    "in its environment, or run some replicas' workers in another process (`worker`)"
+  );
 }
 
 /** `breaker-<host>-<port>` per replica URL, numbered when the same URL is listed twice. */

@@ -109,15 +109,20 @@ describe('a worker in the same process as the gateway', () => {
     await replica.stop();
   });
 
-  it('hands over a result once Redis holds it, and that is the answer the record gets', async () => {
-    const gateway = await queue.gateway();
+  it('hands over a result once Redis holds it, before the event stream could bring it', async () => {
+    // Reads of the event stream pause two seconds after each read that brought entries, and the
+    // job's `waiting` entry brings one: its `completed` entry cannot arrive within that time.
+    const lingerMs = 2_000;
+    const gateway = await queue.gateway({ batchWindowMs: lingerMs });
     const stored: Array<{ finishedOn?: string | null; returnvalue?: string | null }> = [];
+    let enqueuedAt = 0;
     await queue.pool({
       replicas: [{ url: replica.url, slots: 4, weight: 1 }],
       onCompleted: (jobId, result) => {
         void queue.redis
-          .hmget(`tokenline-test:${queue.name}:${jobId}`, 'finishedOn', 'returnvalue')
-          .then(([finishedOn, returnvalue]) => {
+          .hmget(`tokenline-test:${queue.name}:${jobId}`, 'timestamp', 'finishedOn', 'returnvalue')
+          .then(([timestamp, finishedOn, returnvalue]) => {
+            enqueuedAt = Number(timestamp);
             stored.push({ finishedOn, returnvalue });
             gateway.completed(jobId, result);
           });
@@ -125,10 +130,12 @@ describe('a worker in the same process as the gateway', () => {
     });
 
     const outcome = await gateway.infer(request('local-1'), new AbortController().signal);
+    const answeredAt = Date.now();
     expect(outcome.ok).toBe(true);
-    await waitFor(() => stored.length === 1, 5_000, 'the worker to report the job');
+    expect(stored).toHaveLength(1);
     expect(stored[0]?.finishedOn).not.toBeNull();
     expect(JSON.parse(stored[0]?.returnvalue ?? 'null')).toEqual(outcome);
+    expect(answeredAt - enqueuedAt).toBeLessThan(lingerMs);
   });
 
   it('does not end a wait with a failure handed over directly: failures come from the queue', async () => {

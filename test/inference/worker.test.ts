@@ -3,7 +3,7 @@ import type { InspectionEvent } from 'xstate';
 import { defaultBreakerOptions } from '../../src/actors/breaker.ts';
 import { workerConcurrency } from '../../src/config.ts';
 import type { InferenceOutcome } from '../../src/contracts/inference.ts';
-import { breakerIds } from '../../src/inference/worker.ts';
+import { breakerIds, fetchLimitWarning } from '../../src/inference/worker.ts';
 import { type RunningReplica, startReplica } from '../../src/replica/server.ts';
 import { inferWithRetries, openTestQueue, request, type TestQueue, waitFor } from './fixtures.ts';
 
@@ -168,6 +168,24 @@ describe('how many requests a replica gets at once', () => {
 
   it('is exactly its slots with headroom 0, for servers that refuse what they cannot start', async () => {
     expect(await mostAtOnce(0)).toBe(slots);
+  });
+
+  it('gets at most 64 extra by default, what the built-in replica queues before answering 429', () => {
+    expect(workerConcurrency({ url: replica.url, slots: 100, weight: 1 })).toBe(150);
+    expect(workerConcurrency({ url: replica.url, slots: 200, weight: 1 })).toBe(264);
+    expect(workerConcurrency({ url: replica.url, slots: 200, weight: 1, headroom: 100 })).toBe(300);
+  });
+});
+
+describe("Bun's limit on fetch requests in flight", () => {
+  it('is named with the setting that raises it when the workers may run more than it', () => {
+    const warning = fetchLimitWarning(300, undefined);
+    expect(warning).toContain('at most 256 at a time');
+    expect(warning).toContain('BUN_CONFIG_MAX_HTTP_REQUESTS=300');
+    expect(fetchLimitWarning(256, undefined)).toBeNull();
+    expect(fetchLimitWarning(300, '512')).toBeNull();
+    expect(fetchLimitWarning(600, '512')).toContain('at most 512 at a time');
+    expect(fetchLimitWarning(300, 'many')).toContain('at most 256 at a time');
   });
 });
 
