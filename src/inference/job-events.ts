@@ -86,16 +86,21 @@ export class JobEvents {
   }
 
   #dispatch(fields: string[]): void {
-    const entry = new Map<string, string>();
-    for (let i = 0; i + 1 < fields.length; i += 2)
-      entry.set(fields[i] as string, fields[i + 1] as string);
-    const event = entry.get('event');
-    const jobId = entry.get('jobId');
+    // Four entries per job reach here, and only one ends a wait: read the fields in place.
+    let event: string | undefined;
+    let jobId: string | undefined;
+    let detail = '';
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i];
+      if (name === 'event') event = fields[i + 1];
+      else if (name === 'jobId') jobId = fields[i + 1];
+      else if (name === 'returnvalue' || name === 'failedReason') detail = fields[i + 1] ?? '';
+    }
     if (jobId === undefined) return;
     if (event === 'completed') {
-      this.#options.onEvent({ event, jobId, returnvalue: entry.get('returnvalue') ?? '' });
+      this.#options.onEvent({ event, jobId, returnvalue: detail });
     } else if (event === 'failed') {
-      this.#options.onEvent({ event, jobId, failedReason: entry.get('failedReason') ?? '' });
+      this.#options.onEvent({ event, jobId, failedReason: detail });
     } else if (event === 'duplicated') {
       this.#options.onEvent({ event, jobId });
     }
