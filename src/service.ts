@@ -181,6 +181,7 @@ export class Service {
       inspect: (event) => {
         this.metrics?.inspect(event);
         logDeadLetter(event);
+        logDrainTimeout(event);
       },
     });
     this.#supervisor.subscribe({
@@ -345,6 +346,30 @@ function logDeadLetter(event: InspectionEvent): void {
       attempts: settled.attempts,
     },
     'record dead-lettered',
+  );
+}
+
+/**
+ * A partition's drain ran out of `partition.drainTimeoutMs`: its records in flight are about to
+ * be abandoned. The commit stays before the first of them, so whoever owns the partition next
+ * processes them again, and the records after them that were written already a second time.
+ */
+function logDrainTimeout(event: InspectionEvent): void {
+  if (event.type !== '@xstate.event') return;
+  if (!event.event.type.startsWith('xstate.after.drainTimeout.')) return;
+  const actor = event.actorRef as AnyActorRef;
+  const context = actor.getSnapshot().context as PartitionContext;
+  const { window } = context;
+  log.warn(
+    {
+      actor: actor.id,
+      abandoned: window.unsettled,
+      writtenAgainNext: window.held - window.unsettled,
+      committedUpTo: context.completedOffset?.toString() ?? null,
+      drainTimeoutMs: context.options.drainTimeoutMs,
+    },
+    'drain timed out: records in flight are abandoned; the next owner processes them again, ' +
+      'and the settled records after them a second time',
   );
 }
 

@@ -92,4 +92,45 @@ describe('rebalance and shutdown with records in flight', () => {
     expectEachIdOnce(bench);
     await expectCommittedToEnd(bench, config.kafka.groupId);
   });
+
+  it('a drain past its timeout says how many records it abandons; the next owner does them', async () => {
+    const { startServiceProcess } = await import('../support/service-process.ts');
+    bench = await openBench({
+      prefix: 'drain-late',
+      partitions: 2,
+      emails: 40,
+      replica: { slots: 4, serviceTimeMs: 5 },
+    });
+    const replica = bench.replica;
+    // Slow until the drain has given up, then quick, so that the restart finishes soon.
+    replica.setFaults({ latencyMs: 3_000 });
+    const config = bench.config({
+      partition: { window: 8, drainTimeoutMs: 500 },
+      // The jobs of the stopped service stay locked until their locks expire: soon, here.
+      queue: { lockDurationMs: 2_000, stalledIntervalMs: 1_000 },
+    });
+    const processed = await startServiceProcess(config);
+    await bench.publish();
+    const end = Date.now() + 20_000;
+    while (replica.stats().inFlight === 0 && Date.now() < end) await Bun.sleep(50);
+    expect(replica.stats().inFlight).toBeGreaterThan(0);
+
+    expect(await processed.kill('SIGTERM')).toBe(0);
+    const warning = processed
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('drain timed out'))
+      .map((line) => JSON.parse(line) as { abandoned: number; drainTimeoutMs: number });
+    expect(warning.length).toBeGreaterThan(0);
+    expect(warning.reduce((n, w) => n + w.abandoned, 0)).toBeGreaterThan(0);
+    expect(warning.every((w) => w.drainTimeoutMs === 500)).toBe(true);
+
+    replica.setFaults({});
+    const again = await startServiceProcess({ ...config, partition: { window: 8 } });
+    await bench.reader.waitFor(bench.emails.length, 60_000);
+    await again.kill('SIGTERM');
+    const ids = new Set(bench.reader.outputs.map((o) => o.eventId));
+    expect(ids.size).toBe(bench.emails.length);
+    await expectCommittedToEnd(bench, config.kafka.groupId);
+  });
 });
