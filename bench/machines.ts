@@ -75,7 +75,6 @@ function later(resolve: () => void): void {
 }
 
 function ports(partition: number): PartitionPorts {
-  let next = 0;
   return {
     startOffset: async () => 0n,
     async fetch(_topic, _partition, offset) {
@@ -84,7 +83,6 @@ function ports(partition: number): PartitionPorts {
       const to = Math.min(perPartition, from + 500);
       const records: SourceRecord[] = [];
       for (let o = from; o < to; o++) records.push(record(partition, o));
-      next = Math.max(next, to);
       return { records, nextOffset: BigInt(to), highWatermark: BigInt(perPartition) };
     },
     commit: async () => undefined,

@@ -20,16 +20,16 @@ const breakerStateValue = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/**
- * Tokenline's Prometheus metrics. Record outcomes are counted from the machines' own events
- * through XState's inspection hook, so no action needs a metrics call of its own.
- */
 interface FetchedRecord {
   topic: string;
   partition: number;
   offset: bigint;
 }
 
+/**
+ * Tokenline's Prometheus metrics. Record outcomes are counted from the machines' own events
+ * through XState's inspection hook, so no action needs a metrics call of its own.
+ */
 export class Metrics {
   readonly registry = new Registry();
   readonly #revision: string;

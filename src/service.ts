@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
-import { type Actor, type AnyActorRef, createActor, type InspectionEvent } from 'xstate';
+import { type Actor, type AnyActorRef, createActor } from 'xstate';
 import type { PartitionContext, PartitionInput } from './actors/partition.ts';
 import type { PartitionPorts } from './actors/ports.ts';
-import type { RecordSettledEvent } from './actors/record.ts';
 import { partitionActorId, supervisorMachine, type TopicPartition } from './actors/supervisor.ts';
 import type { Config } from './config.ts';
 import type { DeadLetterReason } from './contracts/dead-letter.ts';
@@ -18,6 +17,7 @@ import {
 import { InferenceGateway } from './inference/gateway.ts';
 import { resolveRevision } from './inference/revision.ts';
 import { WorkerPool } from './inference/worker.ts';
+import { logRecordLosses } from './inspection-log.ts';
 import {
   type BufferConsumer,
   type BufferProducer,
@@ -180,8 +180,7 @@ export class Service {
       },
       inspect: (event) => {
         this.metrics?.inspect(event);
-        logDeadLetter(event);
-        logDrainTimeout(event);
+        logRecordLosses(event);
       },
     });
     this.#supervisor.subscribe({
@@ -278,7 +277,7 @@ export class Service {
               : null;
           return {
             partition: String(context.partition),
-            inFlight: context.window.unsettled - context.window.waitingForOperator,
+            inFlight: context.window.inFlight,
             paused: context.pausedBy !== null,
             lag,
           };
@@ -330,47 +329,6 @@ export class Service {
   #redisCheck(): Promise<ReadinessCheck> {
     return probeRedis(this.#redis, probeTimeoutMs);
   }
-}
-
-// A dead letter is the one record outcome an operator wants to hear about unasked; it is read
-// from the machines' own events, with the record's coordinates and no payload.
-function logDeadLetter(event: InspectionEvent): void {
-  if (event.type !== '@xstate.event') return;
-  const settled = event.event as Partial<RecordSettledEvent>;
-  if (settled.type !== 'record.settled' || settled.outcome !== 'dead-lettered') return;
-  log.warn(
-    {
-      actor: (event.actorRef as AnyActorRef).id,
-      offset: settled.offset?.toString(),
-      reason: settled.reason,
-      attempts: settled.attempts,
-    },
-    'record dead-lettered',
-  );
-}
-
-/**
- * A partition's drain ran out of `partition.drainTimeoutMs`: its records in flight are about to
- * be abandoned. The commit stays before the first of them, so whoever owns the partition next
- * processes them again, and the records after them that were written already a second time.
- */
-function logDrainTimeout(event: InspectionEvent): void {
-  if (event.type !== '@xstate.event') return;
-  if (!event.event.type.startsWith('xstate.after.drainTimeout.')) return;
-  const actor = event.actorRef as AnyActorRef;
-  const context = actor.getSnapshot().context as PartitionContext;
-  const { window } = context;
-  log.warn(
-    {
-      actor: actor.id,
-      abandoned: window.unsettled,
-      writtenAgainNext: window.held - window.unsettled,
-      committedUpTo: context.completedOffset?.toString() ?? null,
-      drainTimeoutMs: context.options.drainTimeoutMs,
-    },
-    'drain timed out: records in flight are abandoned; the next owner processes them again, ' +
-      'and the settled records after them a second time',
-  );
 }
 
 type SupervisorSnapshot = ReturnType<SupervisorActor['getSnapshot']>;

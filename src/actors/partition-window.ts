@@ -91,9 +91,7 @@ export class PartitionWindow {
       this.#parked.add(held.group);
       return undefined;
     }
-    held.settled = true;
-    held.record = null;
-    this.#unsettled--;
+    this.#markSettled(held);
     if (held.group === null) return undefined;
 
     const queue = this.#groups.get(held.group) ?? [];
@@ -109,12 +107,17 @@ export class PartitionWindow {
     const head = first === undefined ? undefined : this.#held.get(first);
     if (head?.parked) {
       head.parked = false;
-      head.settled = true;
-      head.record = null;
-      this.#unsettled--;
+      this.#markSettled(head);
       queue.shift();
     }
     return this.#headOf(group, queue);
+  }
+
+  /** Settled: its value is dropped, only its offset waits for the commit to pass it. */
+  #markSettled(held: Held): void {
+    held.settled = true;
+    held.record = null;
+    this.#unsettled--;
   }
 
   /** Unsettled records that wait only for an operator: parked dead letters and those behind. */
@@ -122,6 +125,11 @@ export class PartitionWindow {
     let waiting = 0;
     for (const group of this.#parked) waiting += this.#groups.get(group)?.length ?? 0;
     return waiting;
+  }
+
+  /** Unsettled records that still run or wait for their turn, not for an operator. */
+  get inFlight(): number {
+    return this.#unsettled - this.waitingForOperator;
   }
 
   /** Groups parked after a dead letter, as their key bytes read as latin1. */
@@ -157,11 +165,6 @@ export class PartitionWindow {
       this.#head = 0;
     }
     return commit;
-  }
-
-  /** Records currently unsettled whose group lets them run: those a drain waits for. */
-  heldRecords(): SourceRecord[] {
-    return [...this.#held.values()].flatMap((h) => (h.settled || !h.record ? [] : [h.record]));
   }
 
   #groupOf(record: SourceRecord): string | null {

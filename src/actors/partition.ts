@@ -130,8 +130,7 @@ export const partitionMachine = setup({
     commitBatchReady: ({ context }) =>
       isCommitPending(context) && context.settledSinceCommit >= context.options.commitBatch,
     // Records held back by a parked key would wait for an operator, not for the drain.
-    nothingInFlight: ({ context }) =>
-      context.window.unsettled === context.window.waitingForOperator,
+    nothingInFlight: ({ context }) => context.window.inFlight === 0,
     nothingToCommit: ({ context }) => !isCommitPending(context),
   },
   actions: {

@@ -17,10 +17,6 @@ export class RecordActors {
   readonly #actors = new Map<bigint, RecordActor>();
   #closed = false;
 
-  get size(): number {
-    return this.#actors.size;
-  }
-
   values(): IterableIterator<RecordActor> {
     return this.#actors.values();
   }

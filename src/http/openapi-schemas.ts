@@ -32,10 +32,10 @@ export const schemas = {
       context: {
         type: 'object',
         description:
-          'Partition: topic, partition, inFlight, waitingForOperator, window, fetchOffset, completedOffset, ' +
-          'committedOffset, highWatermark, lag, paused, pausedBy, parkedKeys, lastError, restarts, ' +
-          'lastFailure, stats. Supervisor: owned, draining, restarts, restartBudget, ' +
-          'lastFailures, failure. Offsets are decimal strings.',
+          'Partition: topic, partition, inFlight, waitingForOperator, window, fetchOffset, ' +
+          'completedOffset, committedOffset, highWatermark, lag, paused, pausedBy, parkedKeys, ' +
+          'lastError, restarts, lastFailure, stats. Supervisor: owned, draining, restarts, ' +
+          'restartBudget, lastFailures, failure. Offsets are decimal strings.',
       },
     },
   },

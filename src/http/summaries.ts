@@ -97,7 +97,7 @@ function partitionSummary(
     topic: context.topic,
     partition: context.partition,
     // Records waiting only for an operator (behind a parked key) are counted apart.
-    inFlight: context.window.unsettled - context.window.waitingForOperator,
+    inFlight: context.window.inFlight,
     waitingForOperator: context.window.waitingForOperator,
     window: context.options.window,
     fetchOffset: offsetText(context.fetchOffset),
