@@ -2,6 +2,8 @@ import type { CommitWatch } from '../support/commit-watch.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { readJobTimes } from '../support/job-times.ts';
 import {
+  keyFreeTimes,
+  keyWait,
   type LatencySplit,
   type RecordPath,
   recordPaths,
@@ -62,6 +64,8 @@ interface Measured extends Observation {
   rate: number;
   split: LatencySplit;
   records: number;
+  /** Share of the records whose key's previous record had not settled when they were appended. */
+  keyBusyShare: number;
   sent: number;
   deadLetters: number;
   /** Results and dead letters appended per second in the window: did Tokenline keep up? */
@@ -120,6 +124,7 @@ async function measure(
       rate,
       split: splitLatency(paths, s.serviceTimeMs),
       records: paths.length,
+      keyBusyShare: paths.filter((p) => keyWait(p) > 0).length / Math.max(1, paths.length),
       settledPerSecond:
         run.tally.settled.filter((x) => inWindow(x.appendedAt, window)).length / seconds(window),
       sent,
@@ -135,7 +140,8 @@ async function pathsIn(run: LiveRun, window: Window): Promise<RecordPath[]> {
   const inside = windowResults(run.tally.settled, run.tally.inputAt, window);
   const jobs = await readJobTimes(run.contender.queueName as string, inside.map(jobOf));
   const commits = run.commits as CommitWatch;
-  return recordPaths(inside, run.tally.inputAt, jobs, commits);
+  const keyFree = keyFreeTimes(run.tally.keyed, run.tally.settled);
+  return recordPaths(inside, run.tally.inputAt, jobs, commits, keyFree);
 }
 
 function windowResults(
@@ -158,7 +164,10 @@ const rowsShown: SegmentName[] = [
   'service',
   'added',
   'addedBeyondCall',
+  'addedKeyFree',
+  'keyWait',
   'fetch',
+  'fetchBeyondKey',
   'queue',
   'worker',
   'results',
@@ -208,6 +217,8 @@ function report(
       endToEndP99: measured.split.endToEnd.p99,
       addedP50: measured.split.added.p50,
       addedP99: added,
+      addedKeyFreeP99: measured.split.addedKeyFree.p99,
+      keyBusyShare: measured.keyBusyShare,
       deadLetters: measured.deadLetters,
       settledPerSecond: measured.settledPerSecond,
       ...(supplement
@@ -255,12 +266,23 @@ function notesOf(measured: Measured): string[] {
       `${at}: added p99 over ${targetMs} ms; largest p99: ${largestSegment(measured.split)}`,
     );
   }
+  const { keyWait: wait, addedKeyFree } = measured.split;
+  notes.push(
+    `${at}: ${format.percent(measured.keyBusyShare)} of the records were appended while their key's previous record was still in flight and waited for it (key order, the default), p50 / p99 of that wait over all records ${format.ms(wait.p50)} / ${format.ms(wait.p99)}; added p99 of the records whose key was free: ${format.ms(addedKeyFree.p99)}`,
+  );
   return notes;
 }
 
 /** The segment (of those that add up to end to end) with the largest p99. */
 function largestSegment(split: LatencySplit): string {
-  const parts: SegmentName[] = ['fetch', 'queue', 'worker', 'results', 'produce'];
+  const parts: SegmentName[] = [
+    'keyWait',
+    'fetchBeyondKey',
+    'queue',
+    'worker',
+    'results',
+    'produce',
+  ];
   const [name] = parts.sort((a, b) => split[b].p99 - split[a].p99);
   return name ? `${segmentLabels[name]} at ${format.ms(split[name].p99)}` : 'n/a';
 }

@@ -21,6 +21,11 @@ export interface RecordPath {
   outputAt: number;
   /** The group's committed offset first seen past the record; NaN when never seen. */
   committedAt: number;
+  /**
+   * When the record before it with the same key had its result or dead letter appended: in
+   * `key` order the record may not start before that. NaN when it had no such record.
+   */
+  keyFreeAt: number;
 }
 
 /** The segments of end-to-end latency, each a distribution over the records, ms. */
@@ -30,7 +35,10 @@ export type SegmentName =
   | 'endToEnd'
   | 'added'
   | 'addedBeyondCall'
+  | 'addedKeyFree'
+  | 'keyWait'
   | 'fetch'
+  | 'fetchBeyondKey'
   | 'queue'
   | 'service'
   | 'worker'
@@ -42,7 +50,10 @@ export const segmentLabels: Record<SegmentName, string> = {
   endToEnd: 'end to end (input appended → result appended)',
   added: 'added by Tokenline (end to end − the replica’s service time)',
   addedBeyondCall: 'added beyond the call (end to end − worker-timed replica call)',
+  addedKeyFree: 'added by Tokenline, records whose key was free when appended',
+  keyWait: 'key order (appended → the same key’s previous record settled; 0 if it had)',
   fetch: 'Kafka fetch + actor (appended → job enqueued)',
+  fetchBeyondKey: 'Kafka fetch + actor beyond key order (key free or appended → job enqueued)',
   queue: 'queue (enqueued → taken by a worker)',
   service: 'replica call (worker-timed)',
   worker: 'worker overhead (taken → finished − service)',
@@ -57,6 +68,7 @@ export function recordPaths(
   inputAt: Map<string, number>,
   jobs: Array<JobTimes | undefined>,
   commits: CommitWatch,
+  keyFree: Map<string, number>,
 ): RecordPath[] {
   const paths: RecordPath[] = [];
   results.forEach((settled, index) => {
@@ -73,20 +85,56 @@ export function recordPaths(
       builtAt: input + result.timings.endToEndMs,
       outputAt: settled.appendedAt,
       committedAt: commits.committedAt(settled.sourcePartition, settled.sourceOffset),
+      keyFreeAt: keyFree.get(settled.eventId) ?? Number.NaN,
     });
   });
   return paths;
 }
 
+/**
+ * For each keyed input record, when the record before it with the same key (same partition,
+ * offset order) first had its result or dead letter appended; records with no earlier record
+ * of their key, or whose earlier record never settled, are left out.
+ */
+export function keyFreeTimes(
+  keyed: Array<{ eventId: string; key: string; partition: number }>,
+  settled: Settled[],
+): Map<string, number> {
+  const settledAt = new Map<string, number>();
+  for (const x of settled) {
+    const at = settledAt.get(x.eventId);
+    if (at === undefined || x.appendedAt < at) settledAt.set(x.eventId, x.appendedAt);
+  }
+  const previous = new Map<string, string>();
+  const free = new Map<string, number>();
+  for (const { eventId, key, partition } of keyed) {
+    const group = `${partition}/${key}`;
+    const before = previous.get(group);
+    const at = before === undefined ? undefined : settledAt.get(before);
+    if (at !== undefined) free.set(eventId, at);
+    previous.set(group, eventId);
+  }
+  return free;
+}
+
+/** How long the record waited for its key's previous record, ms (0 when the key was free). */
+export function keyWait(p: RecordPath): number {
+  return Number.isFinite(p.keyFreeAt) ? Math.max(0, p.keyFreeAt - p.inputAt) : 0;
+}
+
 /** Segment distributions; `serviceTimeMs` is the replica's configured service time. */
 export function splitLatency(paths: RecordPath[], serviceTimeMs: number): LatencySplit {
-  const of = (segment: (p: RecordPath) => number) =>
-    distribution(paths.map(segment).filter(Number.isFinite));
+  const of = (segment: (p: RecordPath) => number, which: RecordPath[] = paths) =>
+    distribution(which.map(segment).filter(Number.isFinite));
+  const keyFree = paths.filter((p) => keyWait(p) === 0);
   return {
     endToEnd: of((p) => p.outputAt - p.inputAt),
     added: of((p) => p.outputAt - p.inputAt - serviceTimeMs),
     addedBeyondCall: of((p) => p.outputAt - p.inputAt - p.serviceMs),
+    addedKeyFree: of((p) => p.outputAt - p.inputAt - serviceTimeMs, keyFree),
+    keyWait: of(keyWait),
     fetch: of((p) => p.enqueuedAt - p.inputAt),
+    fetchBeyondKey: of((p) => p.enqueuedAt - p.inputAt - keyWait(p)),
     queue: of((p) => p.takenAt - p.enqueuedAt),
     service: of((p) => p.serviceMs),
     worker: of((p) => p.finishedAt - p.takenAt - p.serviceMs),

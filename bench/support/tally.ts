@@ -32,6 +32,11 @@ export class Tally {
   readonly settled: Settled[] = [];
   /** Append time of each input record by event id, when `inputTimes` was asked for. */
   readonly inputAt = new Map<string, number>();
+  /**
+   * The input records with a key, in the order read (offset order within a partition), when
+   * `inputTimes` was asked for: which record of the same key came before which.
+   */
+  readonly keyed: Array<{ eventId: string; key: string; partition: number }> = [];
   readonly #topics: RunTopics;
   readonly #inputTimes: boolean;
   readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -86,7 +91,15 @@ export class Tally {
   #accept(message: BufferMessage): void {
     const appendedAt = Number(message.timestamp);
     if (message.topic === this.#topics.input) {
-      this.inputAt.set(headerOf(message, 'event-id') ?? '', appendedAt);
+      const eventId = headerOf(message, 'event-id') ?? '';
+      this.inputAt.set(eventId, appendedAt);
+      if (message.key?.length) {
+        this.keyed.push({
+          eventId,
+          key: message.key.toString('latin1'),
+          partition: message.partition,
+        });
+      }
       return;
     }
     if (message.topic === this.#topics.output) {

@@ -41,6 +41,9 @@ describe('the benchmark scenarios in a smoke run', () => {
     expect(result.figures.records).toBeGreaterThan(0);
     // The replica holds every request for its 50 ms service time.
     expect(result.figures.endToEndP50).toBeGreaterThanOrEqual(50);
+    expect(result.figures.keyBusyShare).toBeGreaterThanOrEqual(0);
+    expect(result.figures.keyBusyShare).toBeLessThanOrEqual(1);
+    expect(result.figures.addedKeyFreeP99).toBeGreaterThan(0);
   });
 
   it('samples the service memory while a backlog waits', async () => {
