@@ -62,6 +62,10 @@ function envelopeTable(envelope: Envelope) {
         'uncommitted changes under src/',
         envelope.dirty.length === 0 ? 'none' : envelope.dirty.join('; '),
       ],
+      ...Object.entries(envelope.configuration).map(([section, value]) => [
+        `Tokenline \`${section}\` (defaults unless a scenario says otherwise)`,
+        value,
+      ]),
     ],
   };
 }

@@ -2,9 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { Redis } from 'ioredis';
+import { parseConfig, workerConcurrency } from '../../src/config.ts';
 import { repoRoot } from './child.ts';
 import { loadAverage } from './proc-stats.ts';
 import { redisUrl } from './resources.ts';
+import { tokenlineConfig } from './tokenline.ts';
 
 /** Everything a reader needs to rerun or judge the figures: software, machine, load. */
 export interface Envelope {
@@ -21,6 +23,8 @@ export interface Envelope {
   dirty: string[];
   loadBefore: [number, number, number];
   loadAfter: [number, number, number] | null;
+  /** Tokenline's configuration as it parses what the bench writes, by section. */
+  configuration: Record<string, string>;
 }
 
 export async function readEnvelope(): Promise<Envelope> {
@@ -40,6 +44,40 @@ export async function readEnvelope(): Promise<Envelope> {
       .filter((line) => line.trim() !== ''),
     loadBefore: loadAverage(),
     loadAfter: null,
+    configuration: benchConfiguration(),
+  };
+}
+
+/**
+ * The sections of the configuration every full run starts Tokenline with, as `parseConfig`
+ * resolves them, leaving out what each run names (brokers, topics, group, queue, Redis, the
+ * replicas' URLs and slots, the HTTP port); a scenario's own settings are in its setup lines.
+ */
+function benchConfiguration(): Record<string, string> {
+  const config = parseConfig(
+    tokenlineConfig({
+      topics: { input: 'run', output: 'run.results', deadLetter: 'run.dlq' },
+      groupId: 'run',
+      queueName: 'run',
+      replicaUrls: ['http://127.0.0.1:1'],
+      slots: 64,
+    }),
+  );
+  const { name: _queueName, ...queue } = config.queue;
+  const { promptTemplate: _prompt, ...model } = config.model;
+  const line = (section: object) =>
+    Object.entries(section)
+      .map(([key, value]) => `${key} ${value}`)
+      .join(', ');
+  const replica = config.replicas[0];
+  return {
+    task: line(config.task),
+    model: line(model),
+    partition: line(config.partition),
+    retry: line(config.retry),
+    queue: line(queue),
+    breaker: line(config.breaker),
+    workers: `${line(config.workers)}, requests per replica of 64 slots ${replica ? workerConcurrency(replica) : 'n/a'} (slots + headroom)`,
   };
 }
 
