@@ -26,6 +26,11 @@ export interface RecordPath {
    * `key` order the record may not start before that. NaN when it had no such record.
    */
   keyFreeAt: number;
+  /**
+   * What an ideal pipeline would add to this record on the same input: one that costs nothing
+   * but the replica's service time, with a free slot for every record, keeping key order.
+   */
+  floorMs: number;
 }
 
 /** The segments of end-to-end latency, each a distribution over the records, ms. */
@@ -35,6 +40,7 @@ export type SegmentName =
   | 'endToEnd'
   | 'added'
   | 'addedBeyondCall'
+  | 'floor'
   | 'addedKeyFree'
   | 'keyWait'
   | 'fetch'
@@ -50,6 +56,7 @@ export const segmentLabels: Record<SegmentName, string> = {
   endToEnd: 'end to end (input appended → result appended)',
   added: 'added by Tokenline (end to end − the replica’s service time)',
   addedBeyondCall: 'added beyond the call (end to end − worker-timed replica call)',
+  floor: 'added by an ideal pipeline in key order (service time only, a slot always free)',
   addedKeyFree: 'added by Tokenline, records whose key was free when appended',
   keyWait: 'key order (appended → the same key’s previous record settled; 0 if it had)',
   fetch: 'Kafka fetch + actor (appended → job enqueued)',
@@ -69,6 +76,7 @@ export function recordPaths(
   jobs: Array<JobTimes | undefined>,
   commits: CommitWatch,
   keyFree: Map<string, number>,
+  floors: Map<string, number>,
 ): RecordPath[] {
   const paths: RecordPath[] = [];
   results.forEach((settled, index) => {
@@ -86,6 +94,7 @@ export function recordPaths(
       outputAt: settled.appendedAt,
       committedAt: commits.committedAt(settled.sourcePartition, settled.sourceOffset),
       keyFreeAt: keyFree.get(settled.eventId) ?? Number.NaN,
+      floorMs: floors.get(settled.eventId) ?? 0,
     });
   });
   return paths;
@@ -117,6 +126,30 @@ export function keyFreeTimes(
   return free;
 }
 
+/**
+ * The added latency of each keyed record under an ideal pipeline on the same input: every
+ * record takes exactly `serviceTimeMs` once it starts, a slot is always free, and a record
+ * starts when it is appended or when its key's previous record ends, whichever is later.
+ * With per-key order this is the least any pipeline can add; records without a key add 0.
+ */
+export function keyOrderFloor(
+  keyed: Array<{ eventId: string; key: string; partition: number }>,
+  inputAt: Map<string, number>,
+  serviceTimeMs: number,
+): Map<string, number> {
+  const ends = new Map<string, number>();
+  const floors = new Map<string, number>();
+  for (const { eventId, key, partition } of keyed) {
+    const at = inputAt.get(eventId);
+    if (at === undefined) continue;
+    const group = `${partition}/${key}`;
+    const start = Math.max(at, ends.get(group) ?? at);
+    ends.set(group, start + serviceTimeMs);
+    floors.set(eventId, start - at);
+  }
+  return floors;
+}
+
 /** How long the record waited for its key's previous record, ms (0 when the key was free). */
 export function keyWait(p: RecordPath): number {
   return Number.isFinite(p.keyFreeAt) ? Math.max(0, p.keyFreeAt - p.inputAt) : 0;
@@ -131,6 +164,7 @@ export function splitLatency(paths: RecordPath[], serviceTimeMs: number): Latenc
     endToEnd: of((p) => p.outputAt - p.inputAt),
     added: of((p) => p.outputAt - p.inputAt - serviceTimeMs),
     addedBeyondCall: of((p) => p.outputAt - p.inputAt - p.serviceMs),
+    floor: of((p) => p.floorMs),
     addedKeyFree: of((p) => p.outputAt - p.inputAt - serviceTimeMs, keyFree),
     keyWait: of(keyWait),
     fetch: of((p) => p.enqueuedAt - p.inputAt),

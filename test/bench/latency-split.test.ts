@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyFreeTimes } from '../../bench/support/latency-split.ts';
+import { keyFreeTimes, keyOrderFloor } from '../../bench/support/latency-split.ts';
 import type { Settled } from '../../bench/support/tally.ts';
 
 function settled(eventId: string, appendedAt: number): Settled {
@@ -36,5 +36,33 @@ describe('keyFreeTimes', () => {
     expect(free.has('a1')).toBe(false);
     expect(free.has('a1-elsewhere')).toBe(false);
     expect(free.has('b2')).toBe(false);
+  });
+});
+
+describe('keyOrderFloor', () => {
+  it('chains records of a key one service time after another, from when each was appended', () => {
+    const keyed = [
+      { eventId: 'a1', key: 'a', partition: 0 },
+      { eventId: 'b1', key: 'b', partition: 0 },
+      { eventId: 'a2', key: 'a', partition: 0 },
+      { eventId: 'a3', key: 'a', partition: 0 },
+      { eventId: 'a4', key: 'a', partition: 0 },
+    ];
+    const inputAt = new Map([
+      ['a1', 1_000],
+      ['b1', 1_005],
+      ['a2', 1_020],
+      ['a3', 1_030],
+      ['a4', 1_200],
+    ]);
+    const floors = keyOrderFloor(keyed, inputAt, 50);
+
+    expect(floors.get('a1')).toBe(0);
+    expect(floors.get('b1')).toBe(0);
+    // a1 ends at 1050: a2 starts then, 30 ms after it was appended, and ends at 1100.
+    expect(floors.get('a2')).toBe(30);
+    expect(floors.get('a3')).toBe(70);
+    // a3 ends at 1150, before a4 is appended: a4 waits for nothing.
+    expect(floors.get('a4')).toBe(0);
   });
 });

@@ -44,6 +44,7 @@ describe('the benchmark scenarios in a smoke run', () => {
     expect(result.figures.keyBusyShare).toBeGreaterThanOrEqual(0);
     expect(result.figures.keyBusyShare).toBeLessThanOrEqual(1);
     expect(result.figures.addedKeyFreeP99).toBeGreaterThan(0);
+    expect(result.figures.floorP99).toBeGreaterThanOrEqual(0);
   });
 
   it('samples the service memory while a backlog waits', async () => {
