@@ -30,6 +30,16 @@ export class CommitWatch {
     await this.#admin.close().catch(() => undefined);
   }
 
+  /**
+   * Records committed so far over every partition: the latest committed offsets summed (the
+   * bench's topics are new, so their offsets start at 0).
+   */
+  get committed(): number {
+    let sum = 0;
+    for (const list of this.#seen.values()) sum += Number(list[list.length - 1]?.[1] ?? 0n);
+    return sum;
+  }
+
   /** When the commit covering `offset` (an offset above it) was first seen; NaN if never. */
   committedAt(partition: number, offset: bigint): number {
     const seen = this.#seen.get(partition) ?? [];

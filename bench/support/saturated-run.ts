@@ -1,4 +1,5 @@
 import type { ConfigInput } from '../../src/config.ts';
+import { CommitWatch } from './commit-watch.ts';
 import { type ContenderKind, startContender } from './contenders.ts';
 import { CpuBudget, type CpuShare, type EventLoopShare } from './cpu-budget.ts';
 import type { Replicas } from './replicas.ts';
@@ -50,8 +51,10 @@ export interface SaturatedResult {
 
 /**
  * One contender against a backlog that keeps it busy: the input is written first, the
- * contender starts, and once results flow and a warm-up passed, a window measures what it
- * settles per second (steady state), what CPU that took, and where records wait.
+ * contender starts, and once it commits and a warm-up passed, a window measures what it
+ * settles per second (steady state), what CPU that took, and where records wait. During the
+ * run only the contender's committed offsets are watched; its results are read after the
+ * window, from the broker's append times, so that reading them takes no CPU from it.
  */
 export async function measureSaturated(options: SaturatedOptions): Promise<SaturatedResult> {
   const { resources, workload, label, log } = options;
@@ -62,19 +65,19 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
   });
   log(`${label}: ${options.backlog} records written (${Math.round(produceRate)}/s)`);
   const tally = new Tally(topics, resources.group(`${label}-tally`));
-  await tally.start();
-  const contender = await startContender({ ...options, topics }).catch(async (error) => {
-    await tally.close();
-    throw error;
-  });
+  const contender = await startContender({ ...options, topics });
+  const commits = new CommitWatch(contender.groupId, topics.input);
+  commits.start(100);
   try {
     const budget = await new CpuBudget()
       .watch(contender.name, contender.pid, true)
       .watch(`${contender.name} workers`, contender.workerPid)
       .watch('replica', options.replicas.child.pid)
       .watchInfrastructure();
-    if (!(await tally.waitFor(1, 60_000))) throw new Error(`${label}: no result within 60 s`);
-    await waitUntil(tally, Date.now() + options.warmMs, options.backlog * 0.1);
+    if (!(await waitUntil(commits, Date.now() + 60_000, 1))) {
+      throw new Error(`${label}: no commit within 60 s`);
+    }
+    await waitUntil(commits, Date.now() + options.warmMs, options.backlog * 0.1);
 
     const sampler = contender.tokenline
       ? new StageSampler(contender.tokenline, options.replicas, contender.queueName as string)
@@ -82,14 +85,17 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
     const from = Date.now();
     const cpuFrom = budget.snapshot();
     sampler?.start();
-    const ranOut = await waitUntil(tally, from + options.measureMs, options.backlog * 0.9);
+    const ranOut = await waitUntil(commits, from + options.measureMs, options.backlog * 0.9);
     const window = { from, to: Date.now() };
     const cpuTo = budget.snapshot();
     const cpu = CpuBudget.between(cpuFrom, cpuTo);
     const eventLoop = CpuBudget.eventLoops(cpuFrom, cpuTo)[0] ?? null;
     const sampled = (await sampler?.stop()) ?? null;
     const stages = sampled && withEventLoop(sampled, eventLoop);
-    await catchUp(tally, window.to);
+    await commits.stop();
+    await contender.stop();
+    await tally.start();
+    if (!(await tally.readToEnd(120_000))) log(`${label}: results not all read in 120 s`);
     log(`${label}: window of ${seconds(window).toFixed(1)} s measured`);
 
     return {
@@ -100,31 +106,23 @@ export async function measureSaturated(options: SaturatedOptions): Promise<Satur
       eventLoop,
     };
   } finally {
+    await commits.stop();
     await contender.stop();
     await tally.close();
   }
 }
 
 /**
- * Waits until `end` or until `enough` records settled, whichever comes first; true if the
- * latter. A contender much faster than the backlog's sizing assumed still gets a window in
+ * Waits until `end` or until `enough` records were committed, whichever comes first; true if
+ * the latter. A contender much faster than the backlog's sizing assumed still gets a window in
  * steady state, between a tenth and nine tenths of the backlog.
  */
-async function waitUntil(tally: Tally, end: number, enough: number): Promise<boolean> {
+async function waitUntil(commits: CommitWatch, end: number, enough: number): Promise<boolean> {
   while (Date.now() < end) {
-    if (tally.distinct >= enough) return true;
+    if (commits.committed >= enough) return true;
     await Bun.sleep(100);
   }
   return false;
-}
-
-/** Gives the reader time to see what was appended before `until` (it polls every 100 ms). */
-async function catchUp(tally: Tally, until: number): Promise<void> {
-  const end = Date.now() + 5_000;
-  while (Date.now() < end) {
-    if (tally.settled.some((s) => s.appendedAt >= until)) return;
-    await Bun.sleep(100);
-  }
 }
 
 function figures(

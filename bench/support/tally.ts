@@ -41,6 +41,8 @@ export class Tally {
   readonly #inputTimes: boolean;
   readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   readonly #ids = new Set<string>();
+  /** Result and dead-letter records read, duplicates included. */
+  #read = 0;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
 
   constructor(topics: RunTopics, groupId: string, options: { inputTimes?: boolean } = {}) {
@@ -78,6 +80,23 @@ export class Tally {
     const end = Date.now() + timeoutMs;
     while (this.#ids.size < count) {
       if (Date.now() > end) return false;
+      await Bun.sleep(100);
+    }
+    return true;
+  }
+
+  /**
+   * Waits until the tally has read every result and dead letter appended so far (the topics'
+   * end offsets now); false when the time ran out first. For a tally started after the run.
+   */
+  async readToEnd(timeoutMs: number): Promise<boolean> {
+    const { output, deadLetter } = this.#topics;
+    const ends = await this.#consumer.listOffsets({ topics: [output, deadLetter] });
+    let total = 0;
+    for (const offsets of ends.values()) for (const end of offsets) total += Number(end);
+    const until = Date.now() + timeoutMs;
+    while (this.#read < total) {
+      if (Date.now() > until) return false;
       await Bun.sleep(100);
     }
     return true;
@@ -133,6 +152,7 @@ export class Tally {
   }
 
   #add(settled: Settled): void {
+    this.#read++;
     this.settled.push(settled);
     this.#ids.add(settled.eventId);
   }
