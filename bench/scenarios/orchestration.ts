@@ -2,6 +2,7 @@ import type { ContenderKind } from '../support/contenders.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
 import { measureSaturated, type SaturatedResult } from '../support/saturated-run.ts';
+import { seconds } from '../support/stats.ts';
 import { Workload } from '../support/workload.ts';
 import { type BenchContext, type Scenario, serviceConfig, size, withReplicas } from './scenario.ts';
 
@@ -59,6 +60,25 @@ async function runOne(context: BenchContext, kind: ContenderKind): Promise<Satur
   });
 }
 
+/**
+ * What one core of each single-threaded part could carry at the CPU it spent per record in
+ * this run, against the pipe's rate: Redis (BullMQ keeps one job per record, keyed by event
+ * id and model revision) and Tokenline's own event loop.
+ */
+function ceilings(tokenline: SaturatedResult, pipe: SaturatedResult): string[] {
+  const records = tokenline.throughput * seconds(tokenline.window);
+  const msOf = (name: string) => tokenline.cpu.find((c) => c.name === name)?.ms ?? NaN;
+  const line = (what: string, ms: number) => {
+    const perRecord = ms / records;
+    const most = 1000 / perRecord;
+    return `${what} spent ${format.fixed(perRecord * 1000, 0)} µs of CPU per record; at that cost one whole core carries at most ${format.int(most)} records/s, ${format.ratio(most / pipe.throughput)} of the pipe's rate`;
+  };
+  return [
+    line('Redis (one BullMQ job per record: added, taken, finished)', msOf('redis')),
+    line("Tokenline's process (one event loop)", msOf('tokenline')),
+  ];
+}
+
 function report(
   context: BenchContext,
   tokenline: SaturatedResult,
@@ -78,6 +98,7 @@ function report(
   if (tokenline.stages && ratio < target) {
     notes.push(`Tokenline below target; the queue is owned by **${tokenline.stages.owner}**`);
   }
+  notes.push(...ceilings(tokenline, pipe));
   return {
     name: 'orchestration',
     title: orchestration.title,
