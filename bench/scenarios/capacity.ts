@@ -133,7 +133,7 @@ function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
       `input: held-out SpamAssassin emails cycled, ${settings.keys} distinct keys, deadline = send time + ${settings.ttlMs / 1000} s; backlog written before the service starts`,
       `replica: built-in, ${settings.slots} slots × ${settings.serviceTimeMs} ms per replica (bound = replicas × slots / service time), in its own process`,
       `Tokenline: \`bun src/main.ts run\` in its own process, default configuration (window 256, ordering by key, queue high water 2000), workers in process`,
-      `window: ${settings.warmMs / 1000} s warm-up after the first result, then ${settings.measureMs / 1000} s; goodput = results appended in the window before their deadline, per second`,
+      `window: ${settings.warmMs / 1000} s warm-up after the first commit, then ${settings.measureMs / 1000} s; goodput = results appended in the window before their deadline, per second; results read after the run from the broker’s append times`,
     ],
     tables: [
       {
