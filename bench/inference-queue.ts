@@ -15,7 +15,6 @@
  * Commands count every command Redis executed, those inside BullMQ's Lua scripts included.
  * Writes the table to bench/out/inference-queue.md too.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { parseConfig } from '../src/config.ts';
@@ -25,6 +24,7 @@ import { WorkerPool } from '../src/inference/worker.ts';
 import { setLogLevel } from '../src/log.ts';
 import { startReplica } from '../src/replica/server.ts';
 import { startPrivateRedis } from '../test/support/redis-server.ts';
+import { writeReport } from './support/out-file.ts';
 
 interface RedisCounters {
   /** Requests the clients sent, by command name ('pipeline' for a batch). */
@@ -100,8 +100,7 @@ try {
   }
   const report = render(results);
   console.log(report);
-  mkdirSync('bench/out', { recursive: true });
-  writeFileSync('bench/out/inference-queue.md', report);
+  writeReport('inference-queue.md', report);
 } finally {
   await pool.close(true);
   await gateway.close();

@@ -6,7 +6,8 @@
  *
  *   bun bench/machines.ts [--records 60000] [--partitions 3] [--window 256]
  *
- * Prints records/s and CPU per record of this process.
+ * Prints records/s and CPU per record of this process, and writes the table to
+ * bench/out/machines.md.
  */
 import { parseArgs } from 'node:util';
 import { createActor, setup, spawnChild } from 'xstate';
@@ -14,6 +15,7 @@ import { type PartitionInput, partitionMachine } from '../src/actors/partition.t
 import type { PartitionPorts } from '../src/actors/ports.ts';
 import type { InferenceOutcome } from '../src/contracts/inference.ts';
 import type { SourceRecord } from '../src/contracts/source-record.ts';
+import { writeReport } from './support/out-file.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -146,9 +148,11 @@ const cpu = process.cpuUsage(cpuBefore);
 actor.stop();
 const records = perPartition * partitions;
 const cpuMs = (cpu.user + cpu.system) / 1000;
-console.log('| records | partitions | window | records/s | CPU (µs/record) |');
-console.log('| ---: | ---: | ---: | ---: | ---: |');
-console.log(
+const table = [
+  '| records | partitions | window | records/s | CPU (µs/record) |',
+  '| ---: | ---: | ---: | ---: | ---: |',
   `| ${records} | ${partitions} | ${window} | ${Math.round(records / seconds)} | ${Math.round((cpuMs * 1000) / records)} |`,
-);
+].join('\n');
+console.log(table);
+writeReport('machines.md', table);
 process.exit(0);

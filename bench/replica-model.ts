@@ -8,11 +8,11 @@
  * Prints a table (a row per round; the first includes the JIT's warm-up) and writes it to
  * bench/out/replica-model.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { splitCorpus } from '../src/replica/corpus.ts';
 import { defaultModel } from '../src/replica/default-model.ts';
 import { tokenize } from '../src/replica/tokenize.ts';
+import { writeReport } from './support/out-file.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -41,6 +41,4 @@ for (let round = 1; round <= rounds; round++) {
 }
 const table = lines.join('\n');
 console.log(table);
-const dir = new URL('./out/', import.meta.url).pathname;
-mkdirSync(dir, { recursive: true });
-writeFileSync(`${dir}replica-model.md`, `# Built-in replica's model alone\n\n${table}\n`);
+writeReport('replica-model.md', `# Built-in replica's model alone\n\n${table}`);

@@ -26,7 +26,7 @@ async function tokenlineRun(context: BenchContext): Promise<CapacityRun> {
   const shared = context.shared.get(sharedCapacityKey) as CapacityRun | undefined;
   if (shared) return shared;
   context.log('baseline: no capacity run to compare with in this invocation; measuring one');
-  return runVariant(context, { label: '3p-1r', partitions: 3, replicas: 1 });
+  return runVariant(context, { label: '3p-1r', id: '3p-1r', partitions: 3, replicas: 1 });
 }
 
 async function runLoop(context: BenchContext): Promise<SaturatedResult> {

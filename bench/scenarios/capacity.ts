@@ -8,6 +8,8 @@ import { type BenchContext, type Scenario, serviceConfig, size, withReplicas } f
 
 interface Variant {
   label: string;
+  /** The run's name in BENCH_CAPACITY_RUNS (the label, where it has no comma). */
+  id: string;
   partitions: number;
   replicas: number;
   /**
@@ -26,11 +28,12 @@ export interface CapacityRun extends SaturatedResult {
 export const sharedCapacityKey = 'capacity:3p-1r';
 
 const variants: Variant[] = [
-  { label: '3p-1r', partitions: 3, replicas: 1 },
-  { label: '3p-2r', partitions: 3, replicas: 2 },
-  { label: '8p-1r', partitions: 8, replicas: 1 },
+  { label: '3p-1r', id: '3p-1r', partitions: 3, replicas: 1 },
+  { label: '3p-2r', id: '3p-2r', partitions: 3, replicas: 2 },
+  { label: '8p-1r', id: '8p-1r', partitions: 8, replicas: 1 },
   {
     label: '3p-1r, workers apart',
+    id: '3p-1r-apart',
     partitions: 3,
     replicas: 1,
     experiment: {
@@ -45,18 +48,18 @@ const target = 0.95;
 const machineCores = availableParallelism();
 
 /**
- * BENCH_CAPACITY_RUNS=3p-1r,8p-1r runs only the runs named, for quick comparisons while
+ * BENCH_CAPACITY_RUNS=3p-1r,8p-1r runs only the runs named (3p-1r, 3p-2r, 8p-1r, 3p-1r-apart), for quick comparisons while
  * working on the code; a full report runs them all.
  */
 function chosenVariants(): Variant[] {
   const names = process.env.BENCH_CAPACITY_RUNS?.split(',').map((name) => name.trim());
   if (!names) return variants;
-  const unknown = names.filter((name) => !variants.some((v) => v.label === name));
+  const unknown = names.filter((name) => !variants.some((v) => v.id === name));
   if (unknown.length > 0) {
-    const known = variants.map((v) => v.label).join(', ');
+    const known = variants.map((v) => v.id).join(', ');
     throw new Error(`BENCH_CAPACITY_RUNS: unknown run ${unknown.join(', ')} (known: ${known})`);
   }
-  return variants.filter((variant) => names.includes(variant.label));
+  return variants.filter((variant) => names.includes(variant.id));
 }
 
 export const capacity: Scenario = {

@@ -51,7 +51,7 @@ export class TokenlineProcess {
     const env = { TOKENLINE_CONFIG: path };
     const workers =
       config.workers?.inProcess === false
-        ? new Child('tokenline workers', ['src/main.ts', 'worker'], env)
+        ? new Child('tokenline workers', [...profileFlags(), 'src/main.ts', 'worker'], env)
         : null;
     await workers?.waitFor(/workers for/, 60_000);
     const child = new Child('tokenline', [...profileFlags(), 'src/main.ts', 'run'], env);
@@ -112,7 +112,8 @@ export function tokenlineConfig(run: TokenlineRun): ConfigInput {
 }
 
 /**
- * With BENCH_CPU_PROF=<directory>, the service writes a CPU profile there when it exits
+ * With BENCH_CPU_PROF=<directory>, the service (and its workers' process, when they run apart)
+ * writes a CPU profile there when it exits
  * (Bun's --cpu-prof, plus its markdown summary): where a scenario's CPU went, by function.
  * BENCH_HEAP_PROF=<directory> does the same with a heap profile.
  */
