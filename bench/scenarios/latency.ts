@@ -31,7 +31,9 @@ const load = 0.5;
  * replica's own service time, and in which stage that time goes. When the capacity scenario
  * ran before in the same run and Tokenline's own goodput fell short of that rate's double,
  * a second, supplementary measurement at half of that goodput shows what Tokenline adds when
- * it is not saturated itself; the target is judged on the first.
+ * it is not saturated itself. A last one runs the issue's rate with `partition.ordering: none`,
+ * where no record waits for another of its key: what Tokenline adds beyond key order. The
+ * target is judged on the first.
  */
 export const latency: Scenario = {
   name: 'latency',
@@ -43,7 +45,8 @@ export const latency: Scenario = {
       const measured = await measure(context, resources, started, s.rate);
       const light = lightRate(context);
       const supplement = light === null ? null : await measure(context, resources, started, light);
-      return report(context, measured, supplement);
+      const unordered = await measure(context, resources, started, s.rate, 'none');
+      return report(context, measured, supplement, unordered);
     });
   },
 };
@@ -63,6 +66,8 @@ function settings(context: BenchContext) {
 
 interface Measured extends Observation {
   rate: number;
+  /** `key` (Tokenline's default) or `none`: records of a key need not wait for each other. */
+  ordering: 'key' | 'none';
   split: LatencySplit;
   records: number;
   /** Share of the records whose key's previous record had not settled when they were appended. */
@@ -86,13 +91,16 @@ async function measure(
   resources: RunResources,
   replicas: Replicas,
   rate: number,
+  ordering: 'key' | 'none' = 'key',
 ): Promise<Measured> {
   const s = settings(context);
-  const label = `latency-${rate}`;
+  const label = `latency-${rate}-${ordering}`;
+  const base = serviceConfig(context) ?? {};
+  const extra = ordering === 'key' ? base : { ...base, partition: { ...base.partition, ordering } };
   const workload = new Workload({
     keys: 1_000,
     ttlMs: 60_000,
-    idPrefix: `${resources.name}-${rate}`,
+    idPrefix: `${resources.name}-${rate}-${ordering}`,
   });
   const run = await LiveRun.start({
     label,
@@ -102,7 +110,7 @@ async function measure(
     partitions: s.partitions,
     rate,
     detailed: true,
-    extra: serviceConfig(context),
+    extra,
   });
   try {
     await Bun.sleep(s.warmMs);
@@ -116,13 +124,14 @@ async function measure(
     if (!(await run.settleAll(60_000))) context.log('latency: not every record settled in 60 s');
     // A little longer, so that the commit watch sees the last records' commits.
     await Bun.sleep(1_000);
-    const paths = await pathsIn(run, window, s.serviceTimeMs);
+    const paths = await pathsIn(run, window, ordering === 'key' ? s.serviceTimeMs : null);
     const deadLetters = run.tally.settled.filter((x) => x.result === null).length;
     context.log(`latency: ${paths.length} records in the window, ${sent} sent`);
 
     return {
       ...observation,
       rate,
+      ordering,
       split: splitLatency(paths, s.serviceTimeMs),
       records: paths.length,
       keyBusyShare: paths.filter((p) => keyWait(p) > 0).length / Math.max(1, paths.length),
@@ -136,13 +145,24 @@ async function measure(
   }
 }
 
-/** The paths of the records appended to the input topic in the window that have a result. */
-async function pathsIn(run: LiveRun, window: Window, serviceTimeMs: number): Promise<RecordPath[]> {
+/**
+ * The paths of the records appended to the input topic in the window that have a result.
+ * `keyOrderServiceMs` is the service time when the run kept key order, null when it did not:
+ * then no record waited for another, and the key-order figures are 0.
+ */
+async function pathsIn(
+  run: LiveRun,
+  window: Window,
+  keyOrderServiceMs: number | null,
+): Promise<RecordPath[]> {
   const inside = windowResults(run.tally.settled, run.tally.inputAt, window);
   const jobs = await readJobTimes(run.contender.queueName as string, inside.map(jobOf));
   const commits = run.commits as CommitWatch;
+  if (keyOrderServiceMs === null) {
+    return recordPaths(inside, run.tally.inputAt, jobs, commits, new Map(), new Map());
+  }
   const keyFree = keyFreeTimes(run.tally.keyed, run.tally.settled);
-  const floors = keyOrderFloor(run.tally.keyed, run.tally.inputAt, serviceTimeMs);
+  const floors = keyOrderFloor(run.tally.keyed, run.tally.inputAt, keyOrderServiceMs);
   return recordPaths(inside, run.tally.inputAt, jobs, commits, keyFree, floors);
 }
 
@@ -182,10 +202,11 @@ function report(
   context: BenchContext,
   measured: Measured,
   supplement: Measured | null,
+  unordered: Measured,
 ): ScenarioResult {
   const s = settings(context);
   const added = measured.split.added.p99;
-  const runs = supplement ? [measured, supplement] : [measured];
+  const runs = supplement ? [measured, supplement, unordered] : [measured, unordered];
   return {
     name: 'latency',
     title: latency.title,
@@ -197,6 +218,7 @@ function report(
             `supplementary, judged against no target: ${format.int(supplement.rate)} records/s, half the goodput Tokenline reached in this run's capacity scenario (3p-1r), where it is not saturated itself`,
           ]
         : []),
+      `supplementary, judged against no target: ${format.int(unordered.rate)} records/s with \`partition.ordering: none\` (records of a key do not wait for each other): what Tokenline adds beyond key order`,
       'times: input and result append times from the broker (LogAppendTime topics), job created/taken/finished from the BullMQ job hashes, result built from the result’s endToEndMs, commits by polling the group’s offsets every 50 ms (±50 ms)',
     ],
     tables: [
@@ -228,12 +250,15 @@ function report(
       ...(supplement
         ? { supplementRate: supplement.rate, supplementAddedP99: supplement.split.added.p99 }
         : {}),
+      unorderedAddedP50: unordered.split.added.p50,
+      unorderedAddedP99: unordered.split.added.p99,
     },
   };
 }
 
 function rateLabel(run: Measured): string {
-  return `${format.int(run.rate)} records/s`;
+  const unordered = run.ordering === 'none' ? ', ordering none' : '';
+  return `${format.int(run.rate)} records/s${unordered}`;
 }
 
 function runLine(run: Measured): string {
@@ -246,7 +271,12 @@ function segmentTable(runs: Measured[]): Table {
   return {
     header: [
       'segment',
-      ...runs.flatMap((run) => stats.map((stat) => `${stat} at ${format.int(run.rate)}/s`)),
+      ...runs.flatMap((run) =>
+        stats.map(
+          (stat) =>
+            `${stat} at ${format.int(run.rate)}/s${run.ordering === 'none' ? ', unordered' : ''}`,
+        ),
+      ),
       'records',
     ],
     rows: rowsShown.map((name) => [
@@ -270,6 +300,7 @@ function notesOf(measured: Measured): string[] {
       `${at}: added p99 over ${targetMs} ms; largest p99: ${largestSegment(measured.split)}`,
     );
   }
+  if (measured.ordering === 'none') return notes;
   const { keyWait: wait, addedKeyFree, floor } = measured.split;
   notes.push(
     `${at}: ${format.percent(measured.keyBusyShare)} of the records were appended while their key's previous record was still in flight and waited for it (key order, the default), p50 / p99 of that wait over all records ${format.ms(wait.p50)} / ${format.ms(wait.p99)}; added p99 of the records whose key was free: ${format.ms(addedKeyFree.p99)}`,

@@ -45,6 +45,9 @@ describe('the benchmark scenarios in a smoke run', () => {
     expect(result.figures.keyBusyShare).toBeLessThanOrEqual(1);
     expect(result.figures.addedKeyFreeP99).toBeGreaterThan(0);
     expect(result.figures.floorP99).toBeGreaterThanOrEqual(0);
+    // The unordered run: the same rate, no record waiting for another of its key.
+    expect(result.figures.unorderedAddedP99).toBeGreaterThan(0);
+    expect(scenarioMarkdown(result)).toContain('ordering none');
   });
 
   it('samples the service memory while a backlog waits', async () => {
