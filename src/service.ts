@@ -32,6 +32,7 @@ import { logger } from './log.ts';
 import { Metrics, type MetricsSource } from './metrics.ts';
 import { RetryBudget } from './policy/retry-budget.ts';
 import { connectRedis } from './redis.ts';
+import { withTimeout } from './timeout.ts';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
 
@@ -133,18 +134,38 @@ export class Service {
         this.config.partition.drainTimeoutMs + 5_000,
       );
     }
+    // The workers run jobs of the whole queue, other members' records among them. Forced, they
+    // would leave those jobs locked until queue.lockDurationMs and the stalled-job check pass
+    // (about 25 s), longer than the drain this member's leaving starts on the others: those
+    // drains would give up and their successors write again what settled after. Let the jobs in
+    // hand finish, within the drain's bound, before leaving.
+    await this.#closeWorkers();
     await this.#membership
       ?.leave()
       .catch((error) => log.warn({ err: error }, 'leaving the group failed'));
     if (!this.#membership) await this.#consumer?.close(true).catch(() => undefined);
     await this.#source?.close().catch(() => undefined);
     await this.#producer?.close().catch(() => undefined);
-    // In-flight records were drained or abandoned above; nothing left is worth waiting for.
-    await this.#workers?.close(true).catch(() => undefined);
     await this.#gateway?.close().catch(() => undefined);
     this.#redis?.disconnect();
     supervisor?.stop();
     log.info('service stopped');
+  }
+
+  async #closeWorkers(): Promise<void> {
+    const workers = this.#workers;
+    if (!workers) return;
+    const boundMs = this.config.partition.drainTimeoutMs;
+    await withTimeout(
+      workers.close(),
+      boundMs,
+      () => new Error(`jobs still running after ${boundMs} ms`),
+    ).catch((error: unknown) =>
+      log.warn(
+        { err: error },
+        'workers stopped with jobs in hand; other workers take them once their locks expire',
+      ),
+    );
   }
 
   async #startWorkers(connection: { url: string; maxRetriesPerRequest: null }): Promise<void> {

@@ -93,6 +93,32 @@ describe('rebalance and shutdown with records in flight', () => {
     await expectCommittedToEnd(bench, config.kafka.groupId);
   });
 
+  it("a member stopping leaves none of the other member's jobs locked: its drain ends in time, nothing is written twice", async () => {
+    const { startServiceProcess } = await import('../support/service-process.ts');
+    bench = await openBench({
+      prefix: 'leave-jobs',
+      partitions: 2,
+      emails: 400,
+      replica: { slots: 8, serviceTimeMs: 100 },
+    });
+    // Both members' in-process workers pull the one queue, so each runs jobs of the other's
+    // records. Default queue locks (15 s) and drain timeout (5 s).
+    const config = bench.config({ partition: { ordering: 'none', window: 16 } });
+    const first = await startServiceProcess(config);
+    const second = await startServiceProcess(config);
+    await bench.publish();
+    await bench.reader.waitFor(40, 30_000);
+
+    expect(await first.kill('SIGTERM')).toBe(0);
+    await bench.reader.waitFor(bench.emails.length, 60_000);
+    await expectCommittedToEnd(bench, config.kafka.groupId);
+    await second.kill('SIGTERM');
+    // The rebalance that the first member's leaving starts drains the second member's
+    // partitions; none of its records may wait for a job the first member's workers held.
+    expectEachIdOnce(bench);
+    expect(second.output()).not.toContain('drain timed out');
+  });
+
   it('a drain past its timeout says how many records it abandons; the next owner does them', async () => {
     const { startServiceProcess } = await import('../support/service-process.ts');
     bench = await openBench({
