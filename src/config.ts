@@ -136,7 +136,8 @@ export const configSchema = z.strictObject({
       /**
        * Time a revocation or shutdown waits for in-flight records before abandoning them (they
        * are fetched again by the next owner). Must stay under 80 % of kafka.sessionTimeoutMs,
-       * since the group waits that long for this member to rejoin. Default 5000 ms.
+       * since the group waits that long for this member to rejoin. On shutdown it also bounds
+       * the wait for the in-process workers to finish the jobs they hold. Default 5000 ms.
        */
       drainTimeoutMs: z.int().min(0).default(5_000),
     })
