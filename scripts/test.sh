@@ -26,7 +26,10 @@ failed=0
 if [[ -f "$report" ]]; then
   read -r passed failed < <(bun -e "
     const r = JSON.parse(require('fs').readFileSync('$report', 'utf8'));
-    console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites ?? 0));
+    // A file that failed without running its tests (an import or set-up error) counts once;
+    // numFailedTestSuites would count every describe block around a failing test as well.
+    const brokenFiles = r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+    console.log(r.numPassedTests, r.numFailedTests + brokenFiles);
   ")
 fi
 if [[ "$vitest_status" -ne 0 && "$failed" -eq 0 ]]; then failed=1; fi

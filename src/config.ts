@@ -136,8 +136,7 @@ export const configSchema = z.strictObject({
       /**
        * Time a revocation or shutdown waits for in-flight records before abandoning them (they
        * are fetched again by the next owner). Must stay under 80 % of kafka.sessionTimeoutMs,
-       * since the group waits that long for this member to rejoin. On shutdown it also bounds
-       * the wait for the in-process workers to finish the jobs they hold. Default 5000 ms.
+       * since the group waits that long for this member to rejoin. Default 5000 ms.
        */
       drainTimeoutMs: z.int().min(0).default(5_000),
     })
@@ -175,7 +174,8 @@ export const configSchema = z.strictObject({
        * How long a worker's lock on a running job lasts unless renewed (every half of it).
        * Default 15000 ms: with the stalled-job check below, a dead worker's job runs again within
        * about 25 s, well inside the default record time-to-live (task.defaultTtlMs, 60 s);
-       * BullMQ's own defaults (30 s and 30 s) could let it come back only after that.
+       * BullMQ's own defaults (30 s and 30 s) could let it come back only after that. On
+       * shutdown, also how long workers may finish the jobs they hold before the process leaves.
        */
       lockDurationMs: z.int().min(100).default(15_000),
       /** How often workers look for jobs whose worker died (lock expired). Default 10000 ms. */

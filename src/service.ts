@@ -138,7 +138,8 @@ export class Service {
     // would leave those jobs locked until queue.lockDurationMs and the stalled-job check pass
     // (about 25 s), longer than the drain this member's leaving starts on the others: those
     // drains would give up and their successors write again what settled after. Let the jobs in
-    // hand finish, within the drain's bound, before leaving.
+    // hand finish before leaving (the others' drains start only then), for at most the lock's
+    // duration: a job held longer is handed to another worker anyway.
     await this.#closeWorkers();
     await this.#membership
       ?.leave()
@@ -155,7 +156,7 @@ export class Service {
   async #closeWorkers(): Promise<void> {
     const workers = this.#workers;
     if (!workers) return;
-    const boundMs = this.config.partition.drainTimeoutMs;
+    const boundMs = this.config.queue.lockDurationMs;
     await withTimeout(
       workers.close(),
       boundMs,

@@ -56,9 +56,11 @@ export const segmentLabels: Record<SegmentName, string> = {
   endToEnd: 'end to end (input appended → result appended)',
   added: 'added by Tokenline (end to end − the replica’s service time)',
   addedBeyondCall: 'added beyond the call (end to end − worker-timed replica call)',
-  floor: 'added by an ideal pipeline in key order (service time only, a slot always free)',
+  floor:
+    'added by an ideal pipeline in key order (one record of a key after another, service time only, a slot always free)',
   addedKeyFree: 'added by Tokenline, records whose key was free when appended',
-  keyWait: 'key order (appended → the same key’s previous record settled; 0 if it had)',
+  keyWait:
+    'key order (appended → the same key’s previous result appended, Tokenline’s time on that record included; 0 if it was)',
   fetch: 'Kafka fetch + actor (appended → job enqueued)',
   fetchBeyondKey: 'Kafka fetch + actor beyond key order (key free or appended → job enqueued)',
   queue: 'queue (enqueued → taken by a worker)',

@@ -66,6 +66,29 @@ describe('a worker process killed in the middle of a job', () => {
     const calls = replica.requests('stalled-1').map((entry) => entry.status);
     expect(calls.sort()).toEqual([200, 499]);
   });
+
+  it('stops on SIGTERM within the lock duration when its replica hangs, and another worker finishes the job', async () => {
+    replica.setFaults({ hang: true });
+    child = await startWorkerProcess(dir, queue.name, replica.url);
+    const gateway = await queue.gateway();
+    const outcome = gateway.infer(request('hang-1'), new AbortController().signal);
+    await waitFor(() => replica.stats().hanging === 1, 10_000, 'the worker process to call');
+
+    const started = Date.now();
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    // It waited for the job in hand, but no longer than the lock (1 s), not until the deadline.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(lockDurationMs - 100);
+    expect(Date.now() - started).toBeLessThan(lockDurationMs + 3_000);
+
+    replica.setFaults({ hang: false });
+    await queue.pool({
+      replicas: [{ url: replica.url, slots: 2, weight: 1 }],
+      lockDurationMs,
+      stalledIntervalMs,
+    });
+    expect(await outcome).toMatchObject({ ok: true, result: { replica: replica.url } });
+  });
 });
 
 describe('the worker command', () => {
