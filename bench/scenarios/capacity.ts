@@ -52,8 +52,10 @@ const machineCores = availableParallelism();
  * working on the code; a full report runs them all.
  */
 function chosenVariants(): Variant[] {
-  const names = process.env.BENCH_CAPACITY_RUNS?.split(',').map((name) => name.trim());
-  if (!names) return variants;
+  const names = process.env.BENCH_CAPACITY_RUNS?.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (!names || names.length === 0) return variants;
   const unknown = names.filter((name) => !variants.some((v) => v.id === name));
   if (unknown.length > 0) {
     const known = variants.map((v) => v.id).join(', ');

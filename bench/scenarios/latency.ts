@@ -281,10 +281,17 @@ function segmentTable(runs: Measured[]): Table {
     ],
     rows: rowsShown.map((name) => [
       segmentLabels[name],
-      ...runs.flatMap((run) => stats.map((stat) => format.ms(run.split[name][stat]))),
+      ...runs.flatMap((run) =>
+        stats.map((stat) => (notMeasured(run, name) ? 'n/a' : format.ms(run.split[name][stat]))),
+      ),
       runs.map((run) => format.int(run.split[name].count)).join(' / '),
     ]),
   };
+}
+
+/** Key-order rows mean nothing for a run without key order: no record waited for another. */
+function notMeasured(run: Measured, name: SegmentName): boolean {
+  return run.ordering === 'none' && (name === 'floor' || name === 'keyWait');
 }
 
 function notesOf(measured: Measured): string[] {
