@@ -12,7 +12,6 @@ import { claimHttpPort } from './http/listen.ts';
 import { WorkerPool } from './inference/worker.ts';
 import { connectRedis } from './redis.ts';
 import { Service } from './service.ts';
-import { withTimeout } from './timeout.ts';
 
 async function run(): Promise<void> {
   const config = loadConfig();
@@ -53,18 +52,7 @@ async function worker(): Promise<void> {
   console.log(
     `tokenline: workers for ${config.replicas.length} replica(s) pulling ${config.queue.name}`,
   );
-  // Jobs in hand finish first, for at most the lock's duration (another worker takes a job
-  // held longer anyway): a hanging replica must not hold the process until the records' deadline.
-  const boundMs = config.queue.lockDurationMs;
-  onSignal(() =>
-    withTimeout(
-      pool.close(),
-      boundMs,
-      () => new Error(`jobs still running after ${boundMs} ms`),
-    ).catch((error: unknown) =>
-      console.error(`tokenline: workers stopped with jobs in hand (${(error as Error).message})`),
-    ),
-  );
+  onSignal(() => pool.shutdown());
 }
 
 function onSignal(shutdown: () => Promise<void>): void {

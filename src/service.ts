@@ -32,7 +32,6 @@ import { logger } from './log.ts';
 import { Metrics, type MetricsSource } from './metrics.ts';
 import { RetryBudget } from './policy/retry-budget.ts';
 import { connectRedis } from './redis.ts';
-import { withTimeout } from './timeout.ts';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
 
@@ -134,13 +133,9 @@ export class Service {
         this.config.partition.drainTimeoutMs + 5_000,
       );
     }
-    // The workers run jobs of the whole queue, other members' records among them. Forced, they
-    // would leave those jobs locked until queue.lockDurationMs and the stalled-job check pass
-    // (about 25 s), longer than the drain this member's leaving starts on the others: those
-    // drains would give up and their successors write again what settled after. Let the jobs in
-    // hand finish before leaving (the others' drains start only then), for at most the lock's
-    // duration: a job held longer is handed to another worker anyway.
-    await this.#closeWorkers();
+    // Before leaving: the other members' drains start only then, and may wait for jobs these
+    // workers hold (`WorkerPool.shutdown`).
+    await this.#workers?.shutdown();
     await this.#membership
       ?.leave()
       .catch((error) => log.warn({ err: error }, 'leaving the group failed'));
@@ -151,22 +146,6 @@ export class Service {
     this.#redis?.disconnect();
     supervisor?.stop();
     log.info('service stopped');
-  }
-
-  async #closeWorkers(): Promise<void> {
-    const workers = this.#workers;
-    if (!workers) return;
-    const boundMs = this.config.queue.lockDurationMs;
-    await withTimeout(
-      workers.close(),
-      boundMs,
-      () => new Error(`jobs still running after ${boundMs} ms`),
-    ).catch((error: unknown) =>
-      log.warn(
-        { err: error },
-        'workers stopped with jobs in hand; other workers take them once their locks expire',
-      ),
-    );
   }
 
   async #startWorkers(connection: { url: string; maxRetriesPerRequest: null }): Promise<void> {

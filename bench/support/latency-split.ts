@@ -1,7 +1,7 @@
 import type { CommitWatch } from './commit-watch.ts';
 import type { JobTimes } from './job-times.ts';
 import { type Distribution, distribution } from './stats.ts';
-import type { Settled } from './tally.ts';
+import type { KeyedInput, Settled } from './tally.ts';
 
 /** One record's path through the pipeline, as times (epoch ms) from the broker and Redis. */
 export interface RecordPath {
@@ -107,10 +107,7 @@ export function recordPaths(
  * offset order) first had its result or dead letter appended; records with no earlier record
  * of their key, or whose earlier record never settled, are left out.
  */
-export function keyFreeTimes(
-  keyed: Array<{ eventId: string; key: string; partition: number }>,
-  settled: Settled[],
-): Map<string, number> {
+export function keyFreeTimes(keyed: KeyedInput[], settled: Settled[]): Map<string, number> {
   const settledAt = new Map<string, number>();
   for (const x of settled) {
     const at = settledAt.get(x.eventId);
@@ -119,7 +116,7 @@ export function keyFreeTimes(
   const previous = new Map<string, string>();
   const free = new Map<string, number>();
   for (const { eventId, key, partition } of keyed) {
-    const group = `${partition}/${key}`;
+    const group = keyGroup(partition, key);
     const before = previous.get(group);
     const at = before === undefined ? undefined : settledAt.get(before);
     if (at !== undefined) free.set(eventId, at);
@@ -135,7 +132,7 @@ export function keyFreeTimes(
  * With per-key order this is the least any pipeline can add; records without a key add 0.
  */
 export function keyOrderFloor(
-  keyed: Array<{ eventId: string; key: string; partition: number }>,
+  keyed: KeyedInput[],
   inputAt: Map<string, number>,
   serviceTimeMs: number,
 ): Map<string, number> {
@@ -144,7 +141,7 @@ export function keyOrderFloor(
   for (const { eventId, key, partition } of keyed) {
     const at = inputAt.get(eventId);
     if (at === undefined) continue;
-    const group = `${partition}/${key}`;
+    const group = keyGroup(partition, key);
     const start = Math.max(at, ends.get(group) ?? at);
     ends.set(group, start + serviceTimeMs);
     floors.set(eventId, start - at);
@@ -178,4 +175,9 @@ export function splitLatency(paths: RecordPath[], serviceTimeMs: number): Latenc
     produce: of((p) => p.outputAt - p.builtAt),
     commit: of((p) => p.committedAt - p.outputAt),
   };
+}
+
+/** Key order holds within a partition: the records of one key in one partition. */
+function keyGroup(partition: number, key: string): string {
+  return `${partition}/${key}`;
 }

@@ -9,6 +9,13 @@ export type SettledResult = Pick<OutputValue, 'attempts' | 'timings' | 'source' 
   label: string | undefined;
 };
 
+/** An input record with a key: which record of the same key came before which. */
+export interface KeyedInput {
+  eventId: string;
+  key: string;
+  partition: number;
+}
+
 /** One settled record as its result or dead letter shows it. */
 export interface Settled {
   eventId: string;
@@ -36,13 +43,11 @@ export class Tally {
    * The input records with a key, in the order read (offset order within a partition), when
    * `inputTimes` was asked for: which record of the same key came before which.
    */
-  readonly keyed: Array<{ eventId: string; key: string; partition: number }> = [];
+  readonly keyed: KeyedInput[] = [];
   readonly #topics: RunTopics;
   readonly #inputTimes: boolean;
   readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   readonly #ids = new Set<string>();
-  /** Result and dead-letter records read, duplicates included. */
-  #read = 0;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
 
   constructor(topics: RunTopics, groupId: string, options: { inputTimes?: boolean } = {}) {
@@ -95,7 +100,7 @@ export class Tally {
     let total = 0;
     for (const offsets of ends.values()) for (const end of offsets) total += Number(end);
     const until = Date.now() + timeoutMs;
-    while (this.#read < total) {
+    while (this.settled.length < total) {
       if (Date.now() > until) return false;
       await Bun.sleep(100);
     }
@@ -152,7 +157,6 @@ export class Tally {
   }
 
   #add(settled: Settled): void {
-    this.#read++;
     this.settled.push(settled);
     this.#ids.add(settled.eventId);
   }

@@ -4,6 +4,7 @@ import { type BreakerOptions, defaultBreakerOptions } from '../actors/breaker.ts
 import { type Config, type ReplicaConfig, workerConcurrency } from '../config.ts';
 import { TokenlineError, toErrorInfo } from '../errors.ts';
 import { logger } from '../log.ts';
+import { withTimeout } from '../timeout.ts';
 import type { InferenceJobData, InferenceJobResult } from './job.ts';
 import { ReplicaClient } from './replica-client.ts';
 import { type BreakerView, ReplicaWorker } from './replica-worker.ts';
@@ -41,8 +42,10 @@ export class WorkerPool {
   readonly #workers: ReplicaWorker[];
   /** Requests this pool's workers may have at their replicas at once. */
   readonly #concurrency: number;
+  readonly #lockDurationMs: number;
 
   constructor(options: WorkerPoolOptions) {
+    this.#lockDurationMs = options.lockDurationMs ?? 15_000;
     this.#concurrency = options.replicas.reduce((sum, r) => sum + workerConcurrency(r), 0);
     const ids = breakerIds(options.replicas.map((replica) => replica.url));
     this.#workers = options.replicas.map(
@@ -55,7 +58,7 @@ export class WorkerPool {
           prefix: options.prefix,
           queueName: options.queueName,
           breaker: options.breaker ?? defaultBreakerOptions,
-          lockDurationMs: options.lockDurationMs ?? 15_000,
+          lockDurationMs: this.#lockDurationMs,
           stalledIntervalMs: options.stalledIntervalMs ?? 10_000,
           run: runJob,
           inspect: options.inspect,
@@ -86,6 +89,26 @@ export class WorkerPool {
    */
   async close(force = false): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.close(force)));
+  }
+  /**
+   * Stops on shutdown: the jobs in hand (other service members' records among them) finish
+   * first, for at most the lock's duration, since a job held longer goes to another worker
+   * anyway. Forced at once, they would stay locked that long and hold up the drains that this
+   * member's leaving starts on the others; unbounded, a hanging replica would hold the process
+   * until the records' deadline.
+   */
+  async shutdown(): Promise<void> {
+    const boundMs = this.#lockDurationMs;
+    await withTimeout(
+      this.close(),
+      boundMs,
+      () => new Error(`jobs still running after ${boundMs} ms`),
+    ).catch((error: unknown) =>
+      log.warn(
+        { err: error },
+        'workers stopped with jobs in hand; other workers take them once their locks expire',
+      ),
+    );
   }
 }
 
