@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { ContenderKind } from '../support/contenders.ts';
 import { cpuTable, stageTable } from '../support/figure-tables.ts';
 import { format, type ScenarioResult } from '../support/report.ts';
@@ -63,7 +64,9 @@ async function runOne(context: BenchContext, kind: ContenderKind): Promise<Satur
 /**
  * What one core of each single-threaded part could carry at the CPU it spent per record in
  * this run, against the pipe's rate: Redis (BullMQ keeps one job per record, keyed by event
- * id and model revision) and Tokenline's own event loop.
+ * id and model revision) and Tokenline's own event loop. Last, what the whole machine could
+ * carry if Tokenline itself cost nothing: the replica (which still runs its model and serves
+ * HTTP at zero service time) and Redis share the same cores.
  */
 function ceilings(tokenline: SaturatedResult, pipe: SaturatedResult): string[] {
   const records = tokenline.throughput * seconds(tokenline.window);
@@ -73,9 +76,13 @@ function ceilings(tokenline: SaturatedResult, pipe: SaturatedResult): string[] {
     const most = 1000 / perRecord;
     return `${what} spent ${format.fixed(perRecord * 1000, 0)} µs of CPU per record; at that cost one whole core carries at most ${format.int(most)} records/s, ${format.ratio(most / pipe.throughput)} of the pipe's rate`;
   };
+  const others = (msOf('replica') + msOf('redis')) / records;
+  const cores = availableParallelism();
+  const most = (1000 * cores) / others;
   return [
     line('Redis (one BullMQ job per record: added, taken, finished)', msOf('redis')),
     line("Tokenline's process (one event loop)", msOf('tokenline')),
+    `the replica (its model and HTTP, at zero service time) and Redis together spent ${format.fixed(others * 1000, 0)} µs of CPU per record; if Tokenline cost nothing at all, this machine's ${cores} cores would carry at most ${format.int(most)} records/s, ${format.ratio(most / pipe.throughput)} of the pipe's rate`,
   ];
 }
 
