@@ -19,8 +19,6 @@ const replicaSchema = z.strictObject({
   headroom: z.int().min(0).max(4096).optional(),
   /** Model name sent to this replica; defaults to `model.name`. */
   model: z.string().min(1).optional(),
-  /** Relative share of work, kept for pools of unequal replicas. Default 1. */
-  weight: z.number().positive().default(1),
 });
 
 // Strict objects: a misspelled key stops start-up instead of silently leaving a default.
@@ -116,7 +114,7 @@ export const configSchema = z.strictObject({
   replicas: z
     .array(replicaSchema)
     .min(1)
-    .default([{ url: 'http://127.0.0.1:8000', slots: 8, weight: 1 }]),
+    .default([{ url: 'http://127.0.0.1:8000', slots: 8 }]),
   partition: z
     .strictObject({
       /** Ordering inside a partition: 'key', 'partition' or 'none'. Default 'key'. */

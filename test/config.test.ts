@@ -54,6 +54,13 @@ describe('configuration mistakes a user makes', () => {
     );
   });
 
+  it('refuses a replica weight, which would not change who takes the work', () => {
+    // Workers pull jobs at each replica's own slots, so a replica's share follows its slots.
+    expect(() => parseConfig({ replicas: [{ url: 'http://gpu-1:8000', weight: 2 }] })).toThrow(
+      /replicas\.0\.weight: unknown field/,
+    );
+  });
+
   it('wants an http(s) URL for a replica', () => {
     expect(() => parseConfig({ replicas: [{ url: 'gpu-1:8000' }] })).toThrow(/replicas\.0\.url/);
     expect(parseConfig({ replicas: [{ url: 'https://gpu-1:8000' }] }).replicas[0]?.url).toBe(

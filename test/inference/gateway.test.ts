@@ -11,7 +11,7 @@ describe('inference gateway on a real Redis', () => {
   beforeEach(async () => {
     queue = await openTestQueue('gateway');
     replica = await startReplica({ port: 0, slots: 4, serviceTimeMs: 0 });
-    await queue.pool({ replicas: [{ url: replica.url, slots: 4, weight: 1 }] });
+    await queue.pool({ replicas: [{ url: replica.url, slots: 4 }] });
   });
 
   afterEach(async () => {
@@ -117,7 +117,7 @@ describe('a worker in the same process as the gateway', () => {
     const stored: Array<{ finishedOn?: string | null; returnvalue?: string | null }> = [];
     let enqueuedAt = 0;
     await queue.pool({
-      replicas: [{ url: replica.url, slots: 4, weight: 1 }],
+      replicas: [{ url: replica.url, slots: 4 }],
       onCompleted: (jobId, result) => {
         void queue.redis
           .hmget(`tokenline-test:${queue.name}:${jobId}`, 'timestamp', 'finishedOn', 'returnvalue')
@@ -141,7 +141,7 @@ describe('a worker in the same process as the gateway', () => {
   it('does not end a wait with a failure handed over directly: failures come from the queue', async () => {
     replica.setFaults({ latencyMs: 300 });
     const gateway = await queue.gateway();
-    await queue.pool({ replicas: [{ url: replica.url, slots: 4, weight: 1 }] });
+    await queue.pool({ replicas: [{ url: replica.url, slots: 4 }] });
     const pending = gateway.infer(request('local-2'), new AbortController().signal);
     await waitFor(() => replica.stats().inFlight === 1, 5_000, 'the call to start');
 

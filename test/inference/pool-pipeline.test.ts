@@ -65,7 +65,7 @@ describe('two replicas behind the service, one of them failing hard', () => {
     // Only the calls already running when it opened reached the broken replica.
     // Those are at most the breaker's threshold plus what its worker may run at once.
     expect(broken.requests().length).toBeLessThanOrEqual(
-      5 + workerConcurrency({ url: broken.url, slots: 8, weight: 1 }),
+      5 + workerConcurrency({ url: broken.url, slots: 8 }),
     );
     expectKeyOrder(bench);
     await expectCommittedToEnd(bench, service.config.kafka.groupId);

@@ -10,7 +10,7 @@ const spam = splitCorpus().heldOut.find((email) => email.label === 'spam')?.text
 
 function clientFor(replica: RunningReplica, model: Record<string, unknown>): ReplicaClient {
   const config = parseConfig({ model });
-  return new ReplicaClient({ url: replica.url, slots: 4, weight: 1 }, config.model);
+  return new ReplicaClient({ url: replica.url, slots: 4 }, config.model);
 }
 
 function call(eventId: string, deadlineInMs = 10_000): CallOptions {
@@ -192,7 +192,7 @@ describe('replica client headers', () => {
     try {
       const config = parseConfig({});
       const client = new ReplicaClient(
-        { url: `http://127.0.0.1:${server.port}/`, slots: 1, weight: 1 },
+        { url: `http://127.0.0.1:${server.port}/`, slots: 1 },
         config.model,
       );
       const deadline = Date.now() + 5_000;

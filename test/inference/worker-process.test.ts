@@ -53,7 +53,7 @@ describe('a worker process killed in the middle of a job', () => {
 
     // The second worker finds the job through BullMQ's stalled-job check once the lock expired.
     await queue.pool({
-      replicas: [{ url: replica.url, slots: 2, weight: 1 }],
+      replicas: [{ url: replica.url, slots: 2 }],
       lockDurationMs,
       stalledIntervalMs,
     });
@@ -83,7 +83,7 @@ describe('a worker process killed in the middle of a job', () => {
 
     replica.setFaults({ hang: false });
     await queue.pool({
-      replicas: [{ url: replica.url, slots: 2, weight: 1 }],
+      replicas: [{ url: replica.url, slots: 2 }],
       lockDurationMs,
       stalledIntervalMs,
     });

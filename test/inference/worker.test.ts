@@ -27,8 +27,8 @@ describe('replica pool with circuit breakers on a real Redis', () => {
   });
 
   const replicas = () => [
-    { url: healthy.url, slots, weight: 1 },
-    { url: broken.url, slots, weight: 1 },
+    { url: healthy.url, slots },
+    { url: broken.url, slots },
   ];
 
   async function runRecords(prefix: string, count: number): Promise<InferenceOutcome[]> {
@@ -55,7 +55,7 @@ describe('replica pool with circuit breakers on a real Redis', () => {
     const servedBy = outcomes.map((o) => (o.ok ? o.result.replica : null));
     expect(new Set(servedBy)).toEqual(new Set([healthy.url]));
     // At most the calls that were already running when the breaker opened reach the broken one.
-    const concurrency = workerConcurrency({ url: broken.url, slots, weight: 1 });
+    const concurrency = workerConcurrency({ url: broken.url, slots });
     expect(broken.requests().length).toBeLessThanOrEqual(3 + concurrency);
     expect(pool.breakers()).toEqual([
       expect.objectContaining({ replica: healthy.url, state: 'closed', opened: 0 }),
@@ -102,7 +102,7 @@ describe('replica pool with circuit breakers on a real Redis', () => {
     broken.setFaults({ errorRate: 1, errorStatus: 503 });
     const gateway = await queue.gateway();
     const pool = await queue.pool({
-      replicas: [{ url: broken.url, slots, weight: 1 }],
+      replicas: [{ url: broken.url, slots }],
       breaker: { ...defaultBreakerOptions, consecutiveFailures: 1, cooldownMs: 60_000 },
     });
     const failed = await gateway.infer(request('first'), new AbortController().signal);
@@ -114,14 +114,14 @@ describe('replica pool with circuit breakers on a real Redis', () => {
     expect(await gateway.queue.getWaitingCount()).toBe(1);
     expect(broken.requests('second')).toHaveLength(0);
 
-    await queue.pool({ replicas: [{ url: healthy.url, slots, weight: 1 }] });
+    await queue.pool({ replicas: [{ url: healthy.url, slots }] });
     expect(await waiting).toMatchObject({ ok: true, result: { replica: healthy.url } });
     expect(broken.requests()).toHaveLength(1);
   });
 
   it('does not blame a replica for requests it rightly rejects', async () => {
     const pool = await queue.pool({
-      replicas: [{ url: healthy.url, slots, weight: 1, model: 'no-such-model' }],
+      replicas: [{ url: healthy.url, slots, model: 'no-such-model' }],
       breaker: { ...defaultBreakerOptions, consecutiveFailures: 2 },
     });
     const outcomes = await runRecords('rejected', 10);
@@ -145,7 +145,7 @@ describe('how many requests a replica gets at once', () => {
   });
 
   async function mostAtOnce(headroom: number | undefined): Promise<number> {
-    await queue.pool({ replicas: [{ url: replica.url, slots, weight: 1, headroom }] });
+    await queue.pool({ replicas: [{ url: replica.url, slots, headroom }] });
     const gateway = await queue.gateway();
     let most = 0;
     const sampler = setInterval(() => {
@@ -162,7 +162,7 @@ describe('how many requests a replica gets at once', () => {
   }
 
   it('is its slots plus half of them by default, the extra waiting in its own queue', async () => {
-    expect(workerConcurrency({ url: replica.url, slots, weight: 1 })).toBe(slots + 2);
+    expect(workerConcurrency({ url: replica.url, slots })).toBe(slots + 2);
     expect(await mostAtOnce(undefined)).toBe(slots + 2);
   });
 
@@ -171,9 +171,9 @@ describe('how many requests a replica gets at once', () => {
   });
 
   it('gets at most 64 extra by default, what the built-in replica queues before answering 429', () => {
-    expect(workerConcurrency({ url: replica.url, slots: 100, weight: 1 })).toBe(150);
-    expect(workerConcurrency({ url: replica.url, slots: 200, weight: 1 })).toBe(264);
-    expect(workerConcurrency({ url: replica.url, slots: 200, weight: 1, headroom: 100 })).toBe(300);
+    expect(workerConcurrency({ url: replica.url, slots: 100 })).toBe(150);
+    expect(workerConcurrency({ url: replica.url, slots: 200 })).toBe(264);
+    expect(workerConcurrency({ url: replica.url, slots: 200, headroom: 100 })).toBe(300);
   });
 });
 
