@@ -125,7 +125,10 @@ export const configSchema = z.strictObject({
        * before the dead letter). 'park' needs ordering 'key'. Default 'continue'.
        */
       onDeadLetter: z.enum(['continue', 'park']).default('continue'),
-      /** Records a partition actor holds at once (in flight or waiting on their key). Default 256. */
+      /**
+       * Records a partition actor holds at once (in flight or waiting on their key).
+       * Default 256.
+       */
       window: z.int().min(1).max(100_000).default(256),
       /** Commit at the latest after this long. Default 200 ms. */
       commitIntervalMs: z.int().min(1).default(200),

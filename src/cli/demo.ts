@@ -71,7 +71,8 @@ export async function runDemo(argv: string[]): Promise<void> {
       return;
     }
     console.log(
-      `\nservice still running; HTTP API on ${server.url} (actors: ${server.url}actors). Ctrl-C stops it.`,
+      `\nservice still running; HTTP API on ${server.url} (actors: ${server.url}actors).` +
+        ' Ctrl-C stops it.',
     );
     await waitForSignal();
     await server.stop(true);
@@ -238,15 +239,13 @@ function summary(emails: Email[], reader: ResultReader, elapsedMs: number): stri
   const latencies = reader.outputs.map((o) => o.timings.endToEndMs);
   const ms = (v: number) => `${Math.round(v)} ms`;
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const settledCount = reader.outputs.length + reader.deadLetters.length;
   return `\nTokenline demo: spam classification of held-out SpamAssassin emails\n${table([
     ['records in', String(emails.length)],
     ['records out', String(reader.outputs.length)],
     ['dead letters', String(reader.deadLetters.length)],
     ['elapsed', `${(elapsedMs / 1000).toFixed(1)} s`],
-    [
-      'throughput',
-      `${((reader.outputs.length + reader.deadLetters.length) / (elapsedMs / 1000)).toFixed(1)} records/s`,
-    ],
+    ['throughput', `${(settledCount / (elapsedMs / 1000)).toFixed(1)} records/s`],
     ['end-to-end p50', ms(percentile(latencies, 50))],
     ['end-to-end p99', ms(percentile(latencies, 99))],
     ['longest key chain', longestChain(emails)],

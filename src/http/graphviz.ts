@@ -49,7 +49,8 @@ export async function renderSvg(dot: string): Promise<string> {
     child = Bun.spawn(['dot', '-Tsvg'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
   } catch (error) {
     throw new GraphvizUnavailable(
-      `Graphviz "dot" could not run (${(error as Error).message}); bash scripts/setup.sh installs it`,
+      `Graphviz "dot" could not run (${(error as Error).message});` +
+        ' bash scripts/setup.sh installs it',
     );
   }
   const timer = setTimeout(() => child.kill(), renderTimeoutMs);

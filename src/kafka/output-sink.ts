@@ -37,7 +37,8 @@ export class OutputSink {
     // A record the broker would refuse must not fail the batch it travels in: refuse it here.
     const size = messageSize(message);
     if (size > this.#maxMessageBytes) {
-      const text = `record of about ${size} bytes exceeds ${this.#maxMessageBytes} for ${message.topic}`;
+      const limit = this.#maxMessageBytes;
+      const text = `record of about ${size} bytes exceeds ${limit} for ${message.topic}`;
       return Promise.reject(new TokenlineError(errorCodes.tooLarge, text));
     }
     return new Promise<void>((resolve, reject) => {
