@@ -50,8 +50,9 @@ export async function readEnvelope(): Promise<Envelope> {
 
 /**
  * The sections of the configuration every full run starts Tokenline with, as `parseConfig`
- * resolves them, leaving out what each run names (brokers, topics, group, queue, Redis, the
- * replicas' URLs and slots, the HTTP port); a scenario's own settings are in its setup lines.
+ * resolves them, leaving out what each run names (brokers, client id, topics, group, queue,
+ * Redis, the replicas' URLs and slots, the HTTP port); a scenario's own settings are in its
+ * setup lines.
  */
 function benchConfiguration(): Record<string, string> {
   const config = parseConfig(
@@ -65,18 +66,21 @@ function benchConfiguration(): Record<string, string> {
   );
   const { name: _queueName, ...queue } = config.queue;
   const { promptTemplate: _prompt, ...model } = config.model;
+  const { brokers: _brokers, clientId: _clientId, groupId: _groupId, ...kafka } = config.kafka;
   const line = (section: object) =>
     Object.entries(section)
       .map(([key, value]) => `${key} ${value}`)
       .join(', ');
   const replica = config.replicas[0];
   return {
+    kafka: line(kafka),
     task: line(config.task),
     model: line(model),
     partition: line(config.partition),
     retry: line(config.retry),
     queue: line(queue),
     breaker: line(config.breaker),
+    supervisor: line(config.supervisor),
     workers: `${line(config.workers)}, requests per replica of 64 slots ${replica ? workerConcurrency(replica) : 'n/a'} (slots + headroom)`,
   };
 }
