@@ -16,7 +16,7 @@ interface Variant {
    * A configuration experiment beside the issue's runs, judged against no target: what the
    * analysis of the others suggests trying.
    */
-  experiment?: { what: string; config: ConfigInput };
+  experiment?: { what: string; config: ConfigInput; comparedWith: string };
 }
 
 export interface CapacityRun extends SaturatedResult {
@@ -39,6 +39,18 @@ const variants: Variant[] = [
     experiment: {
       what: 'replica workers in a process of their own (`workers.inProcess: false` and `bun src/main.ts worker`)',
       config: { workers: { inProcess: false } },
+      comparedWith: '3p-1r',
+    },
+  },
+  {
+    label: '3p-2r, workers apart',
+    id: '3p-2r-apart',
+    partitions: 3,
+    replicas: 2,
+    experiment: {
+      what: "replica workers in a process of their own, with two replicas: whether the service's one event loop or the two cores bound 3p-2r",
+      config: { workers: { inProcess: false } },
+      comparedWith: '3p-2r',
     },
   },
 ];
@@ -48,8 +60,8 @@ const target = 0.95;
 const machineCores = availableParallelism();
 
 /**
- * BENCH_CAPACITY_RUNS=3p-1r,8p-1r runs only the runs named (3p-1r, 3p-2r, 8p-1r, 3p-1r-apart), for quick comparisons while
- * working on the code; a full report runs them all.
+ * BENCH_CAPACITY_RUNS=3p-1r,8p-1r runs only the runs named (3p-1r, 3p-2r, 8p-1r, 3p-1r-apart,
+ * 3p-2r-apart), for quick comparisons while working on the code; a full report runs them all.
  */
 function chosenVariants(): Variant[] {
   const names = process.env.BENCH_CAPACITY_RUNS?.split(',')
@@ -177,7 +189,7 @@ function report(context: BenchContext, runs: CapacityRun[]): ScenarioResult {
         .filter((run) => run.variant.experiment)
         .map(
           (run) =>
-            `${run.label}: ${run.variant.experiment?.what}; no target, for comparison with 3p-1r`,
+            `${run.label}: ${run.variant.experiment?.what}; no target, for comparison with ${run.variant.experiment?.comparedWith}`,
         ),
     ],
     figures: Object.fromEntries(
