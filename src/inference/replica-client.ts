@@ -25,6 +25,12 @@ type ModelConfig = Config['model'];
  * remaining deadline, which the server is told too, and every failure becomes a
  * TokenlineError whose code carries the retry verdict.
  */
+/** One entry of a replica's model list. */
+export interface ServedModel {
+  id: string;
+  revision?: string;
+}
+
 export class ReplicaClient {
   readonly url: string;
   readonly #model: ModelConfig;
@@ -45,15 +51,25 @@ export class ReplicaClient {
     return { output: reply.output, usage: await this.#usage(request.prompt, reply) };
   }
 
-  /** Asks the replica which revision of the model it serves (`revision` on /v1/models). */
-  async revision(timeoutMs: number): Promise<string | undefined> {
+  /**
+   * The models the replica lists on `GET /v1/models`, with the revision where the server names
+   * one (the built-in replica does; OpenAI's schema has no such field). Undefined when the
+   * replica has no such route or answers something else.
+   */
+  async models(timeoutMs: number): Promise<ServedModel[] | undefined> {
     const response = await fetch(`${this.url}/v1/models`, {
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!response.ok) return undefined;
-    const json = (await response.json()) as { data?: Array<{ id?: string; revision?: string }> };
-    const entry = json.data?.find((m) => m.id === this.modelName) ?? json.data?.[0];
-    return entry?.revision;
+    const json = (await response.json().catch(() => null)) as { data?: unknown } | null;
+    if (!Array.isArray(json?.data)) return undefined;
+    const models: ServedModel[] = [];
+    for (const entry of json.data as Array<{ id?: unknown; revision?: unknown }>) {
+      if (typeof entry?.id !== 'string') continue;
+      const revision = typeof entry.revision === 'string' ? entry.revision : undefined;
+      models.push(revision === undefined ? { id: entry.id } : { id: entry.id, revision });
+    }
+    return models;
   }
 
   /** The server's own counts where it gave them, else the configured tokenizer's. */
