@@ -27,7 +27,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Bootstrap brokers. Default ['127.0.0.1:9092']. */
       brokers: z
-        .array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port'))
+        .array(
+          z
+            .string()
+            .regex(/^[^:\s]+:\d+$/, 'expected host:port')
+            .refine((broker) => validPort(broker.slice(broker.lastIndexOf(':') + 1)), {
+              message: 'expected host:port with a port from 1 to 65535',
+            }),
+        )
         .min(1)
         .default(['127.0.0.1:9092']),
       /** Client id sent to the broker. Default 'tokenline'. */
@@ -237,6 +244,11 @@ type Parsed = z.output<typeof configSchema>;
 export type Config = Parsed & { topics: Parsed['topics'] & { output: string; deadLetter: string } };
 export type ReplicaConfig = Config['replicas'][number];
 
+function validPort(text: string): boolean {
+  const port = Number(text);
+  return Number.isInteger(port) && port >= 1 && port <= 65_535;
+}
+
 /** Validates a configuration object; the first problem stops start-up, naming its field. */
 export function parseConfig(input: unknown): Config {
   const result = configSchema.safeParse(input);
@@ -253,6 +265,10 @@ export function parseConfig(input: unknown): Config {
   const config = result.data;
   if (config.queue.lowWater >= config.queue.highWater) {
     throw new ConfigError('queue.lowWater', 'must be below queue.highWater');
+  }
+  if (config.kafka.heartbeatIntervalMs >= config.kafka.sessionTimeoutMs) {
+    // The broker would count the member dead between two heartbeats.
+    throw new ConfigError('kafka.heartbeatIntervalMs', 'must be below kafka.sessionTimeoutMs');
   }
   if (config.partition.drainTimeoutMs >= 0.8 * config.kafka.sessionTimeoutMs) {
     throw new ConfigError(

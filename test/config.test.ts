@@ -54,6 +54,26 @@ describe('configuration mistakes a user makes', () => {
     );
   });
 
+  it('names the broker entry whose port is out of range', () => {
+    expect(() =>
+      parseConfig({ kafka: { brokers: ['127.0.0.1:9092', '127.0.0.1:999999'] } }),
+    ).toThrow(
+      /invalid configuration: kafka\.brokers\.1: expected host:port with a port from 1 to 65535/,
+    );
+    expect(() => parseConfig({ kafka: { brokers: ['kafka-1:0'] } })).toThrow(/kafka\.brokers\.0/);
+    expect(parseConfig({ kafka: { brokers: ['kafka-1:65535'] } }).kafka.brokers).toEqual([
+      'kafka-1:65535',
+    ]);
+  });
+
+  it('wants heartbeats more often than the session times out', () => {
+    expect(() =>
+      parseConfig({ kafka: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 10_000 } }),
+    ).toThrow(
+      /invalid configuration: kafka\.heartbeatIntervalMs: must be below kafka\.sessionTimeoutMs/,
+    );
+  });
+
   it('refuses a replica weight, which would not change who takes the work', () => {
     // Workers pull jobs at each replica's own slots, so a replica's share follows its slots.
     expect(() => parseConfig({ replicas: [{ url: 'http://gpu-1:8000', weight: 2 }] })).toThrow(

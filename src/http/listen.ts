@@ -1,6 +1,6 @@
 import type { Server } from 'bun';
 import type { Config } from '../config.ts';
-import { errorCodes, TokenlineError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 
 const starting = () =>
   Response.json(
@@ -22,10 +22,17 @@ export function claimHttpPort(http: Config['http']): {
     server = Bun.serve({ hostname: http.host, port: http.port, fetch: starting });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TokenlineError(
-      errorCodes.config,
-      `http.port: cannot listen on ${http.host}:${http.port} (${reason}); ` +
-        'set http.port or TOKENLINE_HTTP_PORT to a free port',
+    const code = (error as { code?: unknown }).code;
+    // Only a port in use (or one below 1024) is the port's fault; a name that does not
+    // resolve, or an address this machine does not have, is the host's.
+    const portFault = code === 'EADDRINUSE' || code === 'EACCES';
+    const field = portFault ? 'http.port' : 'http.host';
+    const advice = portFault
+      ? 'set http.port or TOKENLINE_HTTP_PORT to a free port'
+      : 'set http.host to an address of this machine, such as 127.0.0.1 or 0.0.0.0';
+    throw new ConfigError(
+      field,
+      `cannot listen on ${http.host}:${http.port} (${reason}); ${advice}`,
     );
   }
   return { server, serve: (fetch) => server.reload({ fetch }) };
