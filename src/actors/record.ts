@@ -118,7 +118,8 @@ export const recordMachine = setup({
       const now = context.ports.now();
       const error: ErrorInfo = {
         code: errorCodes.deadline,
-        message: 'deadline had passed when the record was admitted',
+        // Admitted in time, it may have waited for its key's earlier records since.
+        message: 'deadline had passed before its inference could start',
         retryable: false,
       };
       return {

@@ -18,6 +18,8 @@ export type DecodeResult =
 type TaskConfig = Config['task'];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Half of a UTF-16 surrogate pair without its other half. */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * Reads a record per the task configuration. Never throws: a record that cannot be read
@@ -83,6 +85,10 @@ function decodeJson(
     return context.poison(`field "${task.textField}" is missing or not a string`);
   }
   const fieldId = fields[task.idField];
+  if (!context.headerId && typeof fieldId === 'string' && loneSurrogate.test(fieldId)) {
+    // JSON's \ud800 escapes can spell one; no header, job id or log line can carry it.
+    return context.poison(`field "${task.idField}" is not valid Unicode (a lone surrogate)`);
+  }
   const eventId =
     context.headerId ||
     (typeof fieldId === 'string' || typeof fieldId === 'number' ? String(fieldId) : '') ||
