@@ -302,7 +302,7 @@ export class Service {
   }
 
   /** Copies dead letters (all, or one reason's) back to the input topic in offset order. */
-  redriveDeadLetters(reason?: DeadLetterReason): Promise<RedriveReport> {
+  redriveDeadLetters(reason?: DeadLetterReason, dropDeadline = false): Promise<RedriveReport> {
     const producer = this.#producer;
     if (!producer) return Promise.reject(new Error('service not started'));
     const { kafka, topics } = this.config;
@@ -312,6 +312,7 @@ export class Service {
       inputTopic: topics.input,
       producer,
       reason,
+      dropDeadline,
     });
   }
 

@@ -38,7 +38,7 @@ export interface AppSource {
   };
   /** Readiness beyond the supervisor's own view: group, Kafka, Redis. */
   readiness?(): Promise<ReadinessReport>;
-  redriveDeadLetters?(reason?: DeadLetterReason): Promise<RedriveReport>;
+  redriveDeadLetters?(reason?: DeadLetterReason, dropDeadline?: boolean): Promise<RedriveReport>;
   /** Circuit-breaker actors of the replica pool, listed with the other actors. */
   breakers?(): AnyActorRef[];
 }
@@ -56,7 +56,10 @@ const unparkBody = z
   .refine((body) => (body.key === undefined) !== (body.keyBase64 === undefined), {
     message: 'give either key (UTF-8 text) or keyBase64 (the key bytes), not both',
   });
-const redriveBody = z.strictObject({ reason: z.enum(deadLetterReasons).optional() });
+const redriveBody = z.strictObject({
+  reason: z.enum(deadLetterReasons).optional(),
+  dropDeadline: z.boolean().optional(),
+});
 
 const log = logger('http');
 
@@ -123,14 +126,14 @@ export function createApp(source: AppSource): Hono {
     c.json(await deadLetterCounts(source, directory, live)),
   );
   app.post('/dead-letters/redrive', control, async (c) => {
-    const { reason } = await jsonBody(c, redriveBody, { allowEmpty: true });
+    const { reason, dropDeadline } = await jsonBody(c, redriveBody, { allowEmpty: true });
     if (!source.redriveDeadLetters) {
       throw new ApiError(400, apiErrorCodes.unsupported, 'this service cannot redrive');
     }
     if (redriving) throw new ApiError(409, apiErrorCodes.conflict, 'a redrive is running');
     redriving = true;
     try {
-      const report = await source.redriveDeadLetters(reason);
+      const report = await source.redriveDeadLetters(reason, dropDeadline);
       log.info({ ...report, partitions: report.partitions.length }, 'dead letters redriven');
       return c.json(report);
     } finally {

@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import { type DeadLetterReason, deadLetterHeaders } from '../contracts/dead-letter.ts';
 import type { ProducedMessage } from '../contracts/output.ts';
-import { headerText, type SourceRecord } from '../contracts/source-record.ts';
+import { headerText, inputHeaders, type SourceRecord } from '../contracts/source-record.ts';
 import { type BufferProducer, createConsumer } from '../kafka/clients.ts';
 import { PartitionSource } from '../kafka/partition-source.ts';
 
@@ -15,12 +15,18 @@ export interface RedriveOptions {
   producer: BufferProducer;
   /** Only dead letters with this `tl-dlq-reason`; all when absent. */
   reason?: DeadLetterReason | undefined;
+  /**
+   * Leaves out the record's own `deadline` header, so that it gets `task.defaultTtlMs` from
+   * its new admission: with its old deadline, a `deadline` dead letter would go straight back.
+   */
+  dropDeadline?: boolean | undefined;
 }
 
 export interface RedriveReport {
   deadLetterTopic: string;
   inputTopic: string;
   reason: DeadLetterReason | null;
+  dropDeadline: boolean;
   /** Records written back to the input topic. */
   redriven: number;
   /** Dead letters of another reason, left alone. */
@@ -49,6 +55,7 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
     deadLetterTopic: options.deadLetterTopic,
     inputTopic: options.inputTopic,
     reason: options.reason ?? null,
+    dropDeadline: options.dropDeadline ?? false,
     redriven: 0,
     skipped: 0,
     valueDropped: 0,
@@ -130,7 +137,10 @@ function redriveMessage(
   }
   const headers = new Map<Buffer, Buffer>();
   for (const [key, value] of record.headers) {
-    if (!key.toString('latin1').startsWith(tlHeaderPrefix)) headers.set(key, value);
+    const name = key.toString('latin1');
+    if (name.startsWith(tlHeaderPrefix)) continue;
+    if (options.dropDeadline && name === inputHeaders.deadline) continue;
+    headers.set(key, value);
   }
   const message: ProducedMessage = { topic: options.inputTopic, headers };
   if (record.key !== undefined) message.key = record.key;

@@ -68,6 +68,7 @@ export const schemas = {
       deadLetterTopic: { type: 'string' },
       inputTopic: { type: 'string' },
       reason: { oneOf: [ref('DeadLetterReason'), { type: 'null' }] },
+      dropDeadline: { type: 'boolean' },
       redriven: { type: 'integer' },
       skipped: { type: 'integer', description: 'dead letters of another reason' },
       valueDropped: { type: 'integer', description: 'dead letters written without their value' },

@@ -222,7 +222,9 @@ const paths = {
       description:
         'Every record in the dead-letter topic when the call starts (or those of one reason) ' +
         'goes back to its source partition with its original key, value and headers; the ' +
-        'tl-* headers are stripped. Dead letters stay in their topic. The body may be empty.',
+        'tl-* headers are stripped. Dead letters stay in their topic. The body may be empty. ' +
+        'With dropDeadline the deadline header is left out too, so that the records get ' +
+        'task.defaultTtlMs again (deadline dead letters would otherwise come straight back).',
       tags: ['controls', 'dead letters'],
       security: controlSecurity,
       requestBody: {
@@ -230,7 +232,7 @@ const paths = {
         content: json({
           type: 'object',
           additionalProperties: false,
-          properties: { reason: ref('DeadLetterReason') },
+          properties: { reason: ref('DeadLetterReason'), dropDeadline: { type: 'boolean' } },
         }),
       },
       responses: {

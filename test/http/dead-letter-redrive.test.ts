@@ -77,9 +77,12 @@ describe('dead-letter redrive on a real broker', () => {
       Buffer.from('2000000'),
     );
     delete dropped.value;
+    // Its own deadline, long past: as it is, it would be dead-lettered again at once.
+    const expired = deadLetter(topics.deadLetter, 'd1', 'deadline', 0);
+    (expired.headers as Map<Buffer, Buffer>).set(Buffer.from('deadline'), Buffer.from('5'));
     await produce([
       deadLetter(topics.deadLetter, 'p1', 'poison', 1),
-      deadLetter(topics.deadLetter, 'd1', 'deadline', 0),
+      expired,
       deadLetter(topics.deadLetter, 'p2', 'poison', 1),
       dropped,
       deadLetter(topics.deadLetter, 'p3', 'poison', 0),
@@ -131,5 +134,25 @@ describe('dead-letter redrive on a real broker', () => {
     expect(seen).toHaveLength(8);
     // A source partition the input topic does not have is left to the partitioner.
     expect(seen.filter((s) => s.key === 'key-r1')).toHaveLength(1);
+    expect(seen.find((s) => s.key === 'key-d1')?.headers.deadline).toBe('5');
+  });
+
+  it('leaves the deadline header out when asked, so the record gets a fresh time to live', async () => {
+    const report = await redriveDeadLetters({
+      kafka: config.kafka,
+      deadLetterTopic: topics.deadLetter,
+      inputTopic: topics.input,
+      producer,
+      reason: 'deadline',
+      dropDeadline: true,
+    });
+    expect(report).toMatchObject({ reason: 'deadline', dropDeadline: true, redriven: 1 });
+    const seen = await readTopic(topics.input, 3 + 5 + 1);
+    const again = seen.filter((s) => s.key === 'key-d1');
+    expect(again).toHaveLength(2);
+    expect(again.map((s) => s.headers.deadline ?? null).sort()).toEqual(['5', null].sort());
+    const fresh = again.find((s) => s.headers.deadline === undefined);
+    expect(Object.keys(fresh?.headers ?? {}).sort()).toEqual(['event-id', 'traceparent']);
+    expect(fresh?.partition).toBe(0);
   });
 });

@@ -33,6 +33,7 @@ function sweepApp() {
     deadLetterTopic: 'emails.dlq',
     inputTopic: 'emails',
     reason: null,
+    dropDeadline: false,
     redriven: 0,
     skipped: 0,
     valueDropped: 0,

@@ -175,18 +175,19 @@ describe('dead-letter redrive route', () => {
     deadLetterTopic: 'emails.dlq',
     inputTopic: 'emails',
     reason: 'poison',
+    dropDeadline: false,
     redriven: 2,
     skipped: 1,
     valueDropped: 0,
     partitions: [{ partition: 0, fromOffset: '0', toOffset: '3' }],
   };
 
-  it('passes the reason to the service and answers its report', async () => {
+  it('passes the reason and dropDeadline to the service and answers its report', async () => {
     const asked: unknown[] = [];
     const { app } = testApp([0], {
       source: {
-        redriveDeadLetters: async (reason) => {
-          asked.push(reason);
+        redriveDeadLetters: async (reason, dropDeadline) => {
+          asked.push([reason, dropDeadline]);
           return report;
         },
       },
@@ -196,7 +197,18 @@ describe('dead-letter redrive route', () => {
     expect(await jsonOf(response)).toEqual(report);
     const all = await app.request('/dead-letters/redrive', post());
     expect(all.status).toBe(200);
-    expect(asked).toEqual(['poison', undefined]);
+    const fresh = await app.request(
+      '/dead-letters/redrive',
+      post({ reason: 'deadline', dropDeadline: true }),
+    );
+    expect(fresh.status).toBe(200);
+    const wrong = await app.request('/dead-letters/redrive', post({ dropDeadline: 'yes' }));
+    expect(wrong.status).toBe(400);
+    expect(asked).toEqual([
+      ['poison', undefined],
+      [undefined, undefined],
+      ['deadline', true],
+    ]);
   });
 
   it('rejects an unknown reason, and a second redrive while one runs', async () => {
