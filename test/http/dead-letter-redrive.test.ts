@@ -1,7 +1,7 @@
 import { Consumer, type MessageToProduce } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { redriveDeadLetters } from '../../src/http/dead-letter-redrive.ts';
+import { type RedriveOptions, redriveDeadLetters } from '../../src/http/dead-letter-redrive.ts';
 import { type BufferProducer, createProducer } from '../../src/kafka/clients.ts';
 import {
   brokers,
@@ -90,17 +90,22 @@ describe('dead-letter redrive on a real broker', () => {
     ]);
   });
 
+  const redrive = (options: Partial<RedriveOptions> = {}) =>
+    redriveDeadLetters({
+      kafka: config.kafka,
+      deadLetterTopic: topics.deadLetter,
+      inputTopic: topics.input,
+      producer,
+      ...options,
+    });
+
   afterAll(async () => {
     await producer?.close().catch(() => undefined);
     if (topics) await deleteTestTopics(topics);
   });
 
   it('sends the dead letters of one reason back, in offset order, without tl-* headers', async () => {
-    const report = await redriveDeadLetters({
-      kafka: config.kafka,
-      deadLetterTopic: topics.deadLetter,
-      inputTopic: topics.input,
-      producer,
+    const report = await redrive({
       reason: 'poison',
     });
     expect(report).toMatchObject({
@@ -123,12 +128,7 @@ describe('dead-letter redrive on a real broker', () => {
   });
 
   it('sends all of them without a reason, except one whose value was dropped', async () => {
-    const report = await redriveDeadLetters({
-      kafka: config.kafka,
-      deadLetterTopic: topics.deadLetter,
-      inputTopic: topics.input,
-      producer,
-    });
+    const report = await redrive();
     expect(report).toMatchObject({ reason: null, redriven: 5, skipped: 0, valueDropped: 1 });
     const seen = await readTopic(topics.input, 3 + 5);
     expect(seen).toHaveLength(8);
@@ -138,11 +138,7 @@ describe('dead-letter redrive on a real broker', () => {
   });
 
   it('leaves the deadline header out when asked, so the record gets a fresh time to live', async () => {
-    const report = await redriveDeadLetters({
-      kafka: config.kafka,
-      deadLetterTopic: topics.deadLetter,
-      inputTopic: topics.input,
-      producer,
+    const report = await redrive({
       reason: 'deadline',
       dropDeadline: true,
     });
