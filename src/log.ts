@@ -25,8 +25,21 @@ const redactedPaths = [
   '*.payload',
 ];
 
+const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const level = process.env.TOKENLINE_LOG_LEVEL ?? 'info';
+if (!levels.includes(level)) {
+  // Read when the first module logs, before any command can catch: stop here, as a bad
+  // configuration value stops start-up everywhere else.
+  const given = JSON.stringify(level.slice(0, 40));
+  process.stderr.write(
+    'tokenline: invalid configuration: TOKENLINE_LOG_LEVEL: ' +
+      `${given} is not one of ${levels.join(', ')}\n`,
+  );
+  process.exit(1);
+}
+
 const root = pino({
-  level: process.env.TOKENLINE_LOG_LEVEL ?? 'info',
+  level,
   base: undefined,
   redact: { paths: redactedPaths, censor: '[redacted]' },
 });

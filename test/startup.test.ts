@@ -38,4 +38,19 @@ describe('start-up', () => {
       await taken.stop(true);
     }
   });
+
+  it('stops naming TOKENLINE_LOG_LEVEL when it is not a log level', async () => {
+    const child = spawn([process.execPath, 'src/main.ts', 'run'], {
+      env: { ...process.env, TOKENLINE_LOG_LEVEL: 'verbose' },
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const [code, err] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+    expect(code).toBe(1);
+    expect(err.trim()).toBe(
+      'tokenline: invalid configuration: TOKENLINE_LOG_LEVEL: "verbose" is not one of ' +
+        'trace, debug, info, warn, error, fatal, silent',
+    );
+  });
 });

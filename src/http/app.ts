@@ -54,7 +54,7 @@ const unparkBody = z
     keyBase64: z.base64().max(1_400_000).optional(),
   })
   .refine((body) => (body.key === undefined) !== (body.keyBase64 === undefined), {
-    message: 'give either key (UTF-8 text) or keyBase64 (the key bytes), not both',
+    message: 'give exactly one of key (UTF-8 text) and keyBase64 (the key bytes)',
   });
 const redriveBody = z.strictObject({
   reason: z.enum(deadLetterReasons).optional(),

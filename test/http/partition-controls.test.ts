@@ -61,6 +61,11 @@ describe('partition controls', () => {
     expect(await wrong.json()).toMatchObject({ error: { code: 'conflict' } });
     const bad = await app.request('/actors/partition-emails-0/unpark', post({ key: 7 }));
     expect(bad.status).toBe(400);
+    const neither = await app.request('/actors/partition-emails-0/unpark', post({}));
+    expect(neither.status).toBe(400);
+    expect(await neither.json()).toMatchObject({
+      error: { message: expect.stringMatching(/exactly one of key .* and keyBase64/) },
+    });
 
     const unparked = await app.request('/actors/partition-emails-0/unpark', post({ key: 'clé-a' }));
     expect(unparked.status).toBe(200);
