@@ -22,6 +22,12 @@ export interface GatewayOptions {
    * are read at most once per window. Default 2 ms.
    */
   batchWindowMs?: number;
+  /**
+   * How often the jobs waited for are checked to still exist in Redis; one whose key is gone
+   * (Redis restarted without its data, or flushed) fails as retryable, so the record's retry
+   * enqueues it again instead of waiting for its deadline. Default 5000 ms.
+   */
+  lostJobCheckMs?: number;
 }
 
 interface Waiter {
@@ -48,6 +54,10 @@ export class InferenceGateway {
   readonly #waiters = new Map<string, Waiter[]>();
   #pending: Pending[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When each job waited for was stored in Redis (only after its enqueue was acknowledged). */
+  readonly #storedAt = new Map<string, number>();
+  #lostJobTimer: ReturnType<typeof setInterval> | null = null;
+  #checking = false;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -70,6 +80,9 @@ export class InferenceGateway {
 
   async start(): Promise<void> {
     await Promise.all([this.#queue.waitUntilReady(), this.#events.start()]);
+    const every = this.#options.lostJobCheckMs ?? 5_000;
+    this.#lostJobTimer = setInterval(() => void this.#checkLostJobs(every), every);
+    this.#lostJobTimer.unref?.();
   }
 
   infer(request: InferenceRequest, signal: AbortSignal): Promise<InferenceOutcome> {
@@ -108,6 +121,7 @@ export class InferenceGateway {
 
   async close(): Promise<void> {
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    if (this.#lostJobTimer) clearInterval(this.#lostJobTimer);
     await Promise.all([this.#events.close(), this.#queue.close()]);
   }
 
@@ -130,6 +144,8 @@ export class InferenceGateway {
           },
         })),
       );
+      const now = Date.now();
+      for (const { jobId } of batch) if (this.#waiters.has(jobId)) this.#storedAt.set(jobId, now);
     } catch (error) {
       log.warn({ err: error }, 'enqueueing inference jobs failed');
       const failure = {
@@ -171,10 +187,45 @@ export class InferenceGateway {
     }
   }
 
+  /**
+   * Fails the jobs stored at least `minAgeMs` ago whose key Redis no longer has: no worker
+   * will run them and no event will come. One pipelined EXISTS per check.
+   */
+  async #checkLostJobs(minAgeMs: number): Promise<void> {
+    if (this.#checking) return;
+    const since = Date.now() - minAgeMs;
+    const due = [...this.#storedAt].filter(([, at]) => at <= since).map(([jobId]) => jobId);
+    if (due.length === 0) return;
+    this.#checking = true;
+    try {
+      const prefix = `${this.#options.prefix}:${this.#options.queueName}:`;
+      const pipeline = this.#options.redis.pipeline();
+      for (const jobId of due) pipeline.exists(prefix + jobId);
+      const replies = (await pipeline.exec()) ?? [];
+      const lost = due.filter((_, index) => {
+        const [error, exists] = replies[index] ?? [null, 1];
+        return error === null && exists === 0;
+      });
+      if (lost.length === 0) return;
+      log.warn({ jobs: lost.length }, 'inference jobs lost from Redis; their records retry');
+      const error = {
+        code: errorCodes.connection,
+        message: 'the inference job was lost from Redis (restarted without its data?)',
+        retryable: true,
+      };
+      for (const jobId of lost) this.#finish(jobId, { ok: false, error });
+    } catch {
+      // Redis is unreachable: the check runs again on the next tick.
+    } finally {
+      this.#checking = false;
+    }
+  }
+
   #finish(jobId: string, outcome: InferenceOutcome): void {
     const waiters = this.#waiters.get(jobId);
     if (!waiters) return;
     this.#waiters.delete(jobId);
+    this.#storedAt.delete(jobId);
     // A failed attempt must not be served to the retry as a stored result: drop the job first.
     const ready = outcome.ok ? Promise.resolve() : this.#queue.remove(jobId).then(() => undefined);
     ready
@@ -189,7 +240,10 @@ export class InferenceGateway {
     if (!list) return;
     const rest = list.filter((w) => w !== waiter);
     if (rest.length > 0) this.#waiters.set(jobId, rest);
-    else this.#waiters.delete(jobId);
+    else {
+      this.#waiters.delete(jobId);
+      this.#storedAt.delete(jobId);
+    }
   }
 }
 

@@ -7,8 +7,11 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-export async function startPrivateRedis(args: string[] = []): Promise<PrivateRedis> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+/** Starts one on `port` (a free one picked at random when absent), without persistence. */
+export async function startPrivateRedis(
+  args: string[] = [],
+  port = 20_000 + Math.floor(Math.random() * 20_000),
+): Promise<PrivateRedis> {
   const child: Subprocess = spawn(
     [
       'redis-server',
