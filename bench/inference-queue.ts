@@ -81,7 +81,7 @@ const pool = new WorkerPool({
   connection,
   prefix: 'bench',
   queueName,
-  replicas: replicas.map((r) => ({ url: r.url, slots, weight: 1 })),
+  replicas: replicas.map((r) => ({ url: r.url, slots })),
   model: parseConfig({}).model,
 });
 

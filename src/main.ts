@@ -9,6 +9,7 @@ import { loadConfig } from './config.ts';
 import { TokenlineError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { claimHttpPort } from './http/listen.ts';
+import { checkModels } from './inference/revision.ts';
 import { WorkerPool } from './inference/worker.ts';
 import { connectRedis } from './redis.ts';
 import { Service } from './service.ts';
@@ -38,6 +39,8 @@ async function worker(): Promise<void> {
   // The same check as the service's: an unreachable or evicting Redis stops start-up here.
   const redis = await connectRedis(config.redis.url, config.kafka.connectTimeoutMs);
   redis.disconnect();
+  // The workers are what call the replicas: a model name they refuse stops start-up here too.
+  await checkModels(config);
   const pool = new WorkerPool({
     connection: { url: config.redis.url, maxRetriesPerRequest: null },
     prefix: config.redis.prefix,

@@ -15,7 +15,7 @@ import {
   supervisorCheck,
 } from './http/health.ts';
 import { InferenceGateway } from './inference/gateway.ts';
-import { checkModelsAndRevision } from './inference/revision.ts';
+import { checkModels, resolveRevision } from './inference/revision.ts';
 import { WorkerPool } from './inference/worker.ts';
 import { logRecordLosses } from './inspection-log.ts';
 import {
@@ -93,7 +93,7 @@ export class Service {
     const { topics } = config;
     await checkTopics(config.kafka, [topics.input, topics.output, topics.deadLetter]);
     this.#redis = await connectRedis(config.redis.url, config.kafka.connectTimeoutMs);
-    this.revision = await checkModelsAndRevision(config);
+    this.revision = resolveRevision(config, await checkModels(config));
 
     const connection = { url: config.redis.url, maxRetriesPerRequest: null };
     this.#gateway = new InferenceGateway({

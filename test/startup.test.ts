@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'bun';
 import { describe, expect, it } from 'vitest';
+import { startReplica } from '../src/replica/server.ts';
+import { redisUrl } from './support/services.ts';
 
 describe('start-up', () => {
   it('stops at once, naming http.port, when the HTTP port is taken, before reaching for Kafka', async () => {
@@ -52,5 +54,36 @@ describe('start-up', () => {
       'tokenline: invalid configuration: TOKENLINE_LOG_LEVEL: "verbose" is not one of ' +
         'trace, debug, info, warn, error, fatal, silent',
     );
+  });
+
+  it('stops the worker command naming model.name when the replica refuses the name', async () => {
+    const replica = await startReplica({ port: 0, slots: 1, serviceTimeMs: 0 });
+    try {
+      const config = join(mkdtempSync(join(tmpdir(), 'tokenline-test-')), 'config.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          redis: { url: redisUrl },
+          model: { name: 'wrong-model' },
+          replicas: [{ url: replica.url }],
+        }),
+      );
+      const child = spawn([process.execPath, 'src/main.ts', 'worker'], {
+        env: { ...process.env, TOKENLINE_CONFIG: config },
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+      const [code, out, err] = await Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]);
+      expect(code).toBe(1);
+      expect(err).toContain('invalid configuration: model.name: replica');
+      expect(out).not.toContain('workers for');
+    } finally {
+      await replica.stop();
+    }
   });
 });

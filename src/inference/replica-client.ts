@@ -61,7 +61,11 @@ export class ReplicaClient {
       signal: AbortSignal.timeout(timeoutMs),
     });
     if (!response.ok) return undefined;
-    const json = (await response.json().catch(() => null)) as { data?: unknown } | null;
+    // A body that is not JSON means no model list; a body cut short by the timeout is a failure.
+    const json = (await response.json().catch((error: unknown) => {
+      if (error instanceof Error && /abort|timeout/i.test(error.name)) throw error;
+      return null;
+    })) as { data?: unknown } | null;
     if (!Array.isArray(json?.data)) return undefined;
     const models: ServedModel[] = [];
     for (const entry of json.data as Array<{ id?: unknown; revision?: unknown }>) {

@@ -1,32 +1,53 @@
 import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, errorCodes, TokenlineError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { ReplicaClient, type ServedModel } from './replica-client.ts';
 
 const log = logger('service');
-const listTimeoutMs = 3_000;
+const checkTimeoutMs = 3_000;
+
+type Replica = Config['replicas'][number];
 
 /**
- * Checks at start-up that every replica that lists its models (`GET /v1/models`) lists the one
- * Tokenline will ask it for: a wrong name would otherwise only show as every record
- * dead-lettered with the replica's 404. A replica that does not answer is not checked (it may
- * come up later; its breaker handles it then).
+ * Checks at start-up that each replica takes the model name Tokenline will send it: a wrong
+ * name would otherwise only show as every record dead-lettered with the replica's 404. A
+ * replica that lists the name on `GET /v1/models` passes. One that lists other models may
+ * still take the name (TGI takes any; Ollama takes `llama3` for `llama3:latest`), so it is
+ * asked once for a one-word inference: a 4xx answer stops start-up naming the field, any other
+ * failure only warns. A replica that does not answer is not checked (it may come up later; its
+ * breaker handles it then).
  *
- * Returns the model revision that goes into job ids and outputs: `model.revision`, or with
- * 'auto' the one the first replica names for the model in `/v1/models`; 'unknown', with a
- * warning, when it names none fit for a job id.
+ * Returns each replica's model list (undefined where there was none) for `resolveRevision`.
  */
-export async function checkModelsAndRevision(config: Config): Promise<string> {
+export async function checkModels(config: Config): Promise<Array<ServedModel[] | undefined>> {
   const listed = await Promise.all(config.replicas.map((replica) => listModels(replica, config)));
-  config.replicas.forEach((replica, index) => {
-    const models = listed[index];
-    const name = replica.model ?? config.model.name;
-    if (!models || models.length === 0 || models.some((model) => model.id === name)) return;
-    const field = replica.model === undefined ? 'model.name' : `replicas.${index}.model`;
-    const served = models.map((model) => JSON.stringify(model.id)).join(', ');
-    throw new ConfigError(field, `replica ${replica.url} serves ${served}, not "${name}"`);
-  });
+  await Promise.all(
+    config.replicas.map(async (replica, index) => {
+      const models = listed[index];
+      const name = replica.model ?? config.model.name;
+      if (!models || models.length === 0 || models.some((model) => model.id === name)) return;
+      const refusal = await probe(replica, config);
+      if (refusal === null) return;
+      const field = replica.model === undefined ? 'model.name' : `replicas.${index}.model`;
+      const served = models.map((model) => JSON.stringify(model.id)).join(', ');
+      throw new ConfigError(
+        field,
+        `replica ${replica.url} lists ${served}, not "${name}", and refused it: ${refusal}`,
+      );
+    }),
+  );
+  return listed;
+}
 
+/**
+ * The model revision that goes into job ids and outputs: `model.revision`, or with 'auto' the
+ * one the first replica names for the model in `/v1/models`; 'unknown', with a warning, when
+ * it names none fit for a job id.
+ */
+export function resolveRevision(
+  config: Config,
+  listed: ReadonlyArray<ServedModel[] | undefined>,
+): string {
   if (config.model.revision !== 'auto') return config.model.revision;
   const first = config.replicas[0];
   const name = first?.model ?? config.model.name;
@@ -41,16 +62,42 @@ export async function checkModelsAndRevision(config: Config): Promise<string> {
   return 'unknown';
 }
 
-async function listModels(
-  replica: Config['replicas'][number],
-  config: Config,
-): Promise<ServedModel[] | undefined> {
+async function listModels(replica: Replica, config: Config): Promise<ServedModel[] | undefined> {
   try {
-    return await new ReplicaClient(replica, config.model).models(listTimeoutMs);
+    return await new ReplicaClient(replica, config.model).models(checkTimeoutMs);
   } catch (error) {
-    // The message only: a timeout's DOMException would print its every constant.
-    const reason = error instanceof Error ? error.message : String(error);
-    log.warn({ replica: replica.url, reason }, "could not list the replica's models");
+    log.warn(
+      { replica: replica.url, reason: reasonOf(error) },
+      "could not list the replica's models",
+    );
     return undefined;
   }
+}
+
+/** The replica's refusal of the model name (a 4xx answer), or null when it took it. */
+async function probe(replica: Replica, config: Config): Promise<string | null> {
+  const client = new ReplicaClient(replica, config.model);
+  try {
+    await client.infer('hello', {
+      eventId: 'tokenline-start-up-check',
+      deadline: Date.now() + checkTimeoutMs,
+      traceparent: undefined,
+    });
+    return null;
+  } catch (error) {
+    if (error instanceof TokenlineError && error.code === errorCodes.validation) {
+      return error.message;
+    }
+    const name = replica.model ?? config.model.name;
+    log.warn(
+      { replica: replica.url, model: name, reason: reasonOf(error) },
+      'the replica does not list the model, and a check call to it failed',
+    );
+    return null;
+  }
+}
+
+// The message only: a timeout's DOMException would print its every constant.
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
