@@ -24,14 +24,20 @@ export interface GatewayOptions {
   batchWindowMs?: number;
   /**
    * How often the jobs waited for are checked to still exist in Redis; one whose key is gone
-   * (Redis restarted without its data, or flushed) fails as retryable, so the record's retry
-   * enqueues it again instead of waiting for its deadline. Default 5000 ms.
+   * at two checks in a row (Redis restarted without its data, or flushed) fails as retryable,
+   * so the record's retry enqueues it again instead of waiting for its deadline. Default 5000 ms.
    */
   lostJobCheckMs?: number;
 }
 
 interface Waiter {
   resolve(outcome: InferenceOutcome): void;
+}
+
+interface StoredJob {
+  at: number;
+  /** The last lost-job check found no key for it. */
+  missing: boolean;
 }
 
 interface Pending {
@@ -54,8 +60,8 @@ export class InferenceGateway {
   readonly #waiters = new Map<string, Waiter[]>();
   #pending: Pending[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
-  /** When each job waited for was stored in Redis (only after its enqueue was acknowledged). */
-  readonly #storedAt = new Map<string, number>();
+  /** Jobs waited for that Redis acknowledged storing, with what the lost-job check saw. */
+  readonly #stored = new Map<string, StoredJob>();
   #lostJobTimer: ReturnType<typeof setInterval> | null = null;
   #checking = false;
 
@@ -144,8 +150,10 @@ export class InferenceGateway {
           },
         })),
       );
-      const now = Date.now();
-      for (const { jobId } of batch) if (this.#waiters.has(jobId)) this.#storedAt.set(jobId, now);
+      const at = Date.now();
+      for (const { jobId } of batch) {
+        if (this.#waiters.has(jobId)) this.#stored.set(jobId, { at, missing: false });
+      }
     } catch (error) {
       log.warn({ err: error }, 'enqueueing inference jobs failed');
       const failure = {
@@ -188,23 +196,30 @@ export class InferenceGateway {
   }
 
   /**
-   * Fails the jobs stored at least `minAgeMs` ago whose key Redis no longer has: no worker
-   * will run them and no event will come. One pipelined EXISTS per check.
+   * Fails the jobs stored at least `minAgeMs` ago whose key Redis no longer has, at two checks
+   * in a row: no worker will run them and no event will come. One miss alone is not enough,
+   * since a job that finished in another process can be removed (`queue.retainCount`) before
+   * its `completed` event reaches this reader. One pipelined EXISTS per check.
    */
   async #checkLostJobs(minAgeMs: number): Promise<void> {
     if (this.#checking) return;
     const since = Date.now() - minAgeMs;
-    const due = [...this.#storedAt].filter(([, at]) => at <= since).map(([jobId]) => jobId);
+    const due = [...this.#stored].filter(([, job]) => job.at <= since);
     if (due.length === 0) return;
     this.#checking = true;
     try {
       const prefix = `${this.#options.prefix}:${this.#options.queueName}:`;
       const pipeline = this.#options.redis.pipeline();
-      for (const jobId of due) pipeline.exists(prefix + jobId);
+      for (const [jobId] of due) pipeline.exists(prefix + jobId);
       const replies = (await pipeline.exec()) ?? [];
-      const lost = due.filter((_, index) => {
+      const lost: string[] = [];
+      due.forEach(([jobId, job], index) => {
         const [error, exists] = replies[index] ?? [null, 1];
-        return error === null && exists === 0;
+        // Finished, or enqueued again, while the check was on its way: not this job any more.
+        if (error !== null || this.#stored.get(jobId) !== job) return;
+        if (exists !== 0) job.missing = false;
+        else if (job.missing) lost.push(jobId);
+        else job.missing = true;
       });
       if (lost.length === 0) return;
       log.warn({ jobs: lost.length }, 'inference jobs lost from Redis; their records retry');
@@ -225,7 +240,7 @@ export class InferenceGateway {
     const waiters = this.#waiters.get(jobId);
     if (!waiters) return;
     this.#waiters.delete(jobId);
-    this.#storedAt.delete(jobId);
+    this.#stored.delete(jobId);
     // A failed attempt must not be served to the retry as a stored result: drop the job first.
     const ready = outcome.ok ? Promise.resolve() : this.#queue.remove(jobId).then(() => undefined);
     ready
@@ -242,7 +257,7 @@ export class InferenceGateway {
     if (rest.length > 0) this.#waiters.set(jobId, rest);
     else {
       this.#waiters.delete(jobId);
-      this.#storedAt.delete(jobId);
+      this.#stored.delete(jobId);
     }
   }
 }
