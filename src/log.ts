@@ -26,7 +26,8 @@ const redactedPaths = [
 ];
 
 const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-const level = process.env.TOKENLINE_LOG_LEVEL ?? 'info';
+// Empty counts as unset, as it does for the demo's own default.
+const level = process.env.TOKENLINE_LOG_LEVEL || 'info';
 if (!levels.includes(level)) {
   // Read when the first module logs, before any command can catch: stop here, as a bad
   // configuration value stops start-up everywhere else.
