@@ -228,7 +228,8 @@ export class InferenceGateway {
         message: 'the inference job was lost from Redis (restarted without its data?)',
         retryable: true,
       };
-      for (const jobId of lost) this.#finish(jobId, { ok: false, error });
+      // Nothing to remove: the job is gone, and a job under its id now is another member's.
+      for (const jobId of lost) this.#finish(jobId, { ok: false, error }, false);
     } catch {
       // Redis is unreachable: the check runs again on the next tick.
     } finally {
@@ -236,13 +237,16 @@ export class InferenceGateway {
     }
   }
 
-  #finish(jobId: string, outcome: InferenceOutcome): void {
+  #finish(jobId: string, outcome: InferenceOutcome, removeFailed = true): void {
     const waiters = this.#waiters.get(jobId);
     if (!waiters) return;
     this.#waiters.delete(jobId);
     this.#stored.delete(jobId);
     // A failed attempt must not be served to the retry as a stored result: drop the job first.
-    const ready = outcome.ok ? Promise.resolve() : this.#queue.remove(jobId).then(() => undefined);
+    const ready =
+      outcome.ok || !removeFailed
+        ? Promise.resolve()
+        : this.#queue.remove(jobId).then(() => undefined);
     ready
       .catch(() => undefined)
       .finally(() => {
