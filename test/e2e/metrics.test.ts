@@ -13,6 +13,7 @@ import {
   deleteTestTopics,
   eventually,
   produce,
+  removeQueue,
   type TestTopics,
   testConfig,
   uniqueName,
@@ -135,6 +136,7 @@ describe('metrics scraped during and after an end-to-end run', () => {
     await service?.stop();
     await replica?.stop();
     if (topics) await deleteTestTopics(topics);
+    if (service) await removeQueue(service.config);
   });
 
   it('serves well-formed Prometheus text with a type for every family', () => {

@@ -12,6 +12,7 @@ import {
   createTestTopics,
   deleteTestTopics,
   produce,
+  removeQueue,
   type TestTopics,
   testConfig,
   uniqueName,
@@ -78,6 +79,7 @@ describe('the operator page in Chromium, on a running service', () => {
     await service?.stop();
     await replica?.stop();
     if (topics) await deleteTestTopics(topics);
+    if (service) await removeQueue(service.config);
   });
 
   const partitionId = (n: number) => `partition-${topics.input}-${n}`;
