@@ -94,11 +94,18 @@ export class ConfigError extends TokenlineError {
   }
 }
 
+/**
+ * The message of anything thrown. The message only: a timeout's DOMException, logged whole,
+ * would print its every constant.
+ */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Turns anything thrown into an ErrorInfo; unknown failures are internal and not retryable. */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof TokenlineError) return error.toInfo();
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: errorCodes.internal, message, retryable: false };
+  return { code: errorCodes.internal, message: errorMessage(error), retryable: false };
 }
 
 export function isRetryableCode(code: ErrorCode): boolean {

@@ -25,7 +25,7 @@ const redactedPaths = [
   '*.payload',
 ];
 
-const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const levels = [...Object.keys(pino.levels.values), 'silent'];
 // Empty counts as unset, as it does for the demo's own default.
 const level = process.env.TOKENLINE_LOG_LEVEL || 'info';
 if (!levels.includes(level)) {

@@ -6,7 +6,7 @@
  *   bun src/main.ts demo     the end-to-end demo on the SpamAssassin corpus
  */
 import { loadConfig } from './config.ts';
-import { TokenlineError } from './errors.ts';
+import { errorMessage, TokenlineError } from './errors.ts';
 import { createApp } from './http/app.ts';
 import { claimHttpPort } from './http/listen.ts';
 import { checkModels } from './inference/revision.ts';
@@ -88,7 +88,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`tokenline: ${message}`);
+  console.error(`tokenline: ${errorMessage(error)}`);
   process.exit(1);
 });

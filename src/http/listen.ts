@@ -1,6 +1,6 @@
 import type { Server } from 'bun';
 import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, errorMessage } from '../errors.ts';
 
 const starting = () =>
   Response.json(
@@ -21,7 +21,7 @@ export function claimHttpPort(http: Config['http']): {
   try {
     server = Bun.serve({ hostname: http.host, port: http.port, fetch: starting });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     const code = (error as { code?: unknown }).code;
     // Only a port in use (or one below 1024) is the port's fault; a name that does not
     // resolve, or an address this machine does not have, is the host's.

@@ -1,6 +1,6 @@
 import type { Config, ReplicaConfig } from '../config.ts';
 import type { TokenUsage } from '../contracts/inference.ts';
-import { errorCodes, TokenlineError } from '../errors.ts';
+import { errorCodes, errorMessage, TokenlineError } from '../errors.ts';
 import { type ApiReply, modelApis } from './model-apis.ts';
 import { tokenCounter } from './token-count.ts';
 
@@ -19,18 +19,18 @@ export interface CallOptions {
 
 type ModelConfig = Config['model'];
 
-/**
- * Speaks to one replica over HTTP in the configured API (vLLM's classification, or OpenAI's
- * chat completions, completions or embeddings). Every call is bounded by the record's
- * remaining deadline, which the server is told too, and every failure becomes a
- * TokenlineError whose code carries the retry verdict.
- */
 /** One entry of a replica's model list. */
 export interface ServedModel {
   id: string;
   revision?: string;
 }
 
+/**
+ * Speaks to one replica over HTTP in the configured API (vLLM's classification, or OpenAI's
+ * chat completions, completions or embeddings). Every call is bounded by the record's
+ * remaining deadline, which the server is told too, and every failure becomes a
+ * TokenlineError whose code carries the retry verdict.
+ */
 export class ReplicaClient {
   readonly url: string;
   readonly #model: ModelConfig;
@@ -136,7 +136,7 @@ function callError(error: unknown, timedOut: boolean, url: string): TokenlineErr
   if (error instanceof Error && error.name === 'AbortError') {
     return new TokenlineError(errorCodes.timeout, 'inference call was cancelled', { cause: error });
   }
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = errorMessage(error);
   return new TokenlineError(errorCodes.connection, `cannot reach replica ${url}: ${detail}`, {
     cause: error,
   });

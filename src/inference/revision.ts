@@ -1,12 +1,10 @@
 import type { Config } from '../config.ts';
-import { ConfigError, errorCodes, TokenlineError } from '../errors.ts';
+import { ConfigError, errorCodes, errorMessage, TokenlineError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { ReplicaClient, type ServedModel } from './replica-client.ts';
 
 const log = logger('service');
 const checkTimeoutMs = 3_000;
-
-type Replica = Config['replicas'][number];
 
 /**
  * Checks at start-up that each replica takes the model name Tokenline will send it: a wrong
@@ -20,19 +18,21 @@ type Replica = Config['replicas'][number];
  * Returns each replica's model list (undefined where there was none) for `resolveRevision`.
  */
 export async function checkModels(config: Config): Promise<Array<ServedModel[] | undefined>> {
-  const listed = await Promise.all(config.replicas.map((replica) => listModels(replica, config)));
+  const clients = config.replicas.map((replica) => new ReplicaClient(replica, config.model));
+  const listed = await Promise.all(clients.map(listModels));
   await Promise.all(
-    config.replicas.map(async (replica, index) => {
+    clients.map(async (client, index) => {
       const models = listed[index];
-      const name = replica.model ?? config.model.name;
+      const name = client.modelName;
       if (!models || models.length === 0 || models.some((model) => model.id === name)) return;
-      const refusal = await probe(replica, config);
+      const refusal = await probe(client);
       if (refusal === null) return;
-      const field = replica.model === undefined ? 'model.name' : `replicas.${index}.model`;
+      const own = config.replicas[index]?.model !== undefined;
+      const field = own ? `replicas.${index}.model` : 'model.name';
       const served = models.map((model) => JSON.stringify(model.id)).join(', ');
       throw new ConfigError(
         field,
-        `replica ${replica.url} lists ${served}, not "${name}", and refused it: ${refusal}`,
+        `replica ${client.url} lists ${served}, not "${name}", and refused it: ${refusal}`,
       );
     }),
   );
@@ -62,12 +62,12 @@ export function resolveRevision(
   return 'unknown';
 }
 
-async function listModels(replica: Replica, config: Config): Promise<ServedModel[] | undefined> {
+async function listModels(client: ReplicaClient): Promise<ServedModel[] | undefined> {
   try {
-    return await new ReplicaClient(replica, config.model).models(checkTimeoutMs);
+    return await client.models(checkTimeoutMs);
   } catch (error) {
     log.warn(
-      { replica: replica.url, reason: reasonOf(error) },
+      { replica: client.url, reason: errorMessage(error) },
       "could not list the replica's models",
     );
     return undefined;
@@ -75,8 +75,7 @@ async function listModels(replica: Replica, config: Config): Promise<ServedModel
 }
 
 /** The replica's refusal of the model name (a 4xx answer), or null when it took it. */
-async function probe(replica: Replica, config: Config): Promise<string | null> {
-  const client = new ReplicaClient(replica, config.model);
+async function probe(client: ReplicaClient): Promise<string | null> {
   try {
     await client.infer('hello', {
       eventId: 'tokenline-start-up-check',
@@ -88,16 +87,10 @@ async function probe(replica: Replica, config: Config): Promise<string | null> {
     if (error instanceof TokenlineError && error.code === errorCodes.validation) {
       return error.message;
     }
-    const name = replica.model ?? config.model.name;
     log.warn(
-      { replica: replica.url, model: name, reason: reasonOf(error) },
+      { replica: client.url, model: client.modelName, reason: errorMessage(error) },
       'the replica does not list the model, and a check call to it failed',
     );
     return null;
   }
-}
-
-// The message only: a timeout's DOMException would print its every constant.
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

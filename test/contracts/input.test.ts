@@ -2,20 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { decodeRecord } from '../../src/contracts/input.ts';
 import type { SourceRecord } from '../../src/contracts/source-record.ts';
+import { sourceRecord } from '../support/machine-ports.ts';
 
 const task = parseConfig({}).task;
 
+/** Offset 7 of in/0, with only the headers given (no event-id unless named). */
 function record(value: string, headers = new Map<string, Buffer>()): SourceRecord {
-  return {
-    topic: 'in',
-    partition: 0,
-    offset: 7n,
-    timestamp: 0n,
-    leaderEpoch: 0,
-    key: Buffer.from('k'),
-    value: Buffer.from(value),
-    headers: new Map([...headers].map(([k, v]) => [Buffer.from(k), v])),
-  } as SourceRecord;
+  const withHeaders = new Map([...headers].map(([k, v]) => [Buffer.from(k), v]));
+  return { ...sourceRecord(7, 'k', value), headers: withHeaders };
 }
 
 describe('decoding an event id', () => {
